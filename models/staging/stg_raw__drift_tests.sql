@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('raw', 'drift_tests') }}
+),
+
+renamed as (
+    select
+        window_date,
+        model_name,
+        model_version,
+        feature_name,
+        test_name,
+        cast(statistic as {{ dbt.type_float() }}) as test_statistic,
+        cast(effect_size as {{ dbt.type_float() }}) as effect_size,
+        cast(pvalue as {{ dbt.type_float() }}) as test_pvalue,
+        n_reference,
+        n_current,
+        computed_at
+    from source
+)
+
+select * from renamed

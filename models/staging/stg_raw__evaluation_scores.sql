@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('raw', 'evaluation_scores') }}
+),
+
+renamed as (
+    select
+        evaluation_id,
+        model_name,
+        model_version,
+        role as evaluation_role,
+        prediction_id,
+        cast(score as {{ dbt.type_float() }}) as score,
+        decision,
+        outcome,
+        scored_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,15 @@
+with source as (
+    select * from {{ source('raw', 'reference_sample') }}
+),
+
+renamed as (
+    select
+        model_name,
+        model_version,
+        row_id as reference_row_id,
+        feature_name,
+        value as value_text
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""Pure functions: simulation, validation, KS drift, training, fairness maths."""

@@ -1,0 +1,187 @@
+"""Drift statistics: two-sample KS, chi-square on category counts, PSI, drift status bands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+PSI_QUANTILES = np.linspace(0.1, 0.9, 9)
+PSI_FLOOR = 1e-4
+NULL_CATEGORY = "__null__"
+
+DriftStatus = Literal["ok", "warning", "alert"]
+
+
+@dataclass(frozen=True)
+class KsResult:
+    """Two-sample Kolmogorov-Smirnov result; statistic and pvalue are None when a side is empty."""
+
+    statistic: float | None
+    pvalue: float | None
+    n_reference: int
+    n_current: int
+
+
+@dataclass(frozen=True)
+class ChiSquareResult:
+    """Pearson chi-square on the 2 x k table of category counts, with Cramer's V as effect size."""
+
+    statistic: float | None
+    pvalue: float | None
+    cramers_v: float | None
+    dof: int
+    n_reference: int
+    n_current: int
+    categories: tuple[str, ...]
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    array = np.asarray(values, dtype=float).ravel()
+    return array[~np.isnan(array)]
+
+
+def ks_test(reference: np.ndarray, current: np.ndarray) -> KsResult:
+    """Two-sample KS statistic sup|F_ref - F_cur| and p-value, as scipy.stats.ks_2samp (NaN dropped)."""
+    ref, cur = _finite(reference), _finite(current)
+    if ref.size == 0 or cur.size == 0:
+        return KsResult(None, None, int(ref.size), int(cur.size))
+    result = stats.ks_2samp(ref, cur)
+    return KsResult(float(result.statistic), float(result.pvalue), int(ref.size), int(cur.size))
+
+
+def _category_key(category: object) -> str:
+    if category is None or (isinstance(category, float) and np.isnan(category)):
+        return NULL_CATEGORY
+    return str(category)
+
+
+def _normalise_counts(counts: Mapping[object, int]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for category, count in counts.items():
+        if count < 0:
+            raise ValueError(f"category count must be >= 0, got {count} for {category!r}")
+        key = _category_key(category)
+        merged[key] = merged.get(key, 0) + int(count)
+    return merged
+
+
+def chi_square_test(reference_counts: Mapping[str, int], current_counts: Mapping[str, int],
+                    *, correction: bool = False) -> ChiSquareResult:
+    """Chi-square independence test of the 2 x k count table, as scipy.stats.chi2_contingency.
+
+    Categories are the union of both sides (None as "__null__"); a category with zero counts
+    on both sides is dropped. Cramer's V = sqrt(chi2 / (n * (min(2, k) - 1))). With fewer than
+    two categories left the distributions cannot differ: statistic 0, p-value 1, V 0. When a
+    side has no rows at all, statistic, pvalue and cramers_v are None.
+    """
+    ref, cur = _normalise_counts(reference_counts), _normalise_counts(current_counts)
+    categories = tuple(sorted(c for c in set(ref) | set(cur) if ref.get(c, 0) + cur.get(c, 0) > 0))
+    table = np.array([[ref.get(c, 0) for c in categories],
+                      [cur.get(c, 0) for c in categories]], dtype=float)
+    n_ref, n_cur = int(table[0].sum()), int(table[1].sum())
+    if n_ref == 0 or n_cur == 0:
+        return ChiSquareResult(None, None, None, 0, n_ref, n_cur, categories)
+    if len(categories) < 2:
+        return ChiSquareResult(0.0, 1.0, 0.0, 0, n_ref, n_cur, categories)
+    result = stats.chi2_contingency(table, correction=correction)
+    statistic = float(result.statistic)
+    cramers_v = float(np.sqrt(statistic / (table.sum() * (min(table.shape) - 1))))
+    return ChiSquareResult(statistic, float(result.pvalue), cramers_v, int(result.dof),
+                           n_ref, n_cur, categories)
+
+
+def psi_bin_edges(reference: np.ndarray) -> np.ndarray:
+    """Interior PSI edges: np.quantile(reference, [0.1, ..., 0.9]) (linear), deduplicated."""
+    ref = _finite(reference)
+    if ref.size == 0:
+        return np.array([], dtype=float)
+    return np.unique(np.quantile(ref, PSI_QUANTILES, method="linear"))
+
+
+def psi_bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each value: bins are (-inf, e1], (e1, e2], ..., (e_last, inf) (right-closed)."""
+    return np.searchsorted(edges, values, side="left")
+
+
+def _psi_from_proportions(ref_share: np.ndarray, cur_share: np.ndarray) -> float:
+    ref_share = np.maximum(ref_share, PSI_FLOOR)
+    cur_share = np.maximum(cur_share, PSI_FLOOR)
+    return float(np.sum((cur_share - ref_share) * np.log(cur_share / ref_share)))
+
+
+def psi(reference: np.ndarray, current: np.ndarray) -> float | None:
+    """Population stability index with 10 reference-quantile bins, proportions floored at 1e-4.
+
+    Edges are np.quantile(reference, [0.1..0.9]) with linear interpolation, deduplicated;
+    bins are right-closed, (-inf, e1], (e1, e2], ..., (e9, inf): a value equal to an edge goes
+    to the lower bin. psi = sum((cur - ref) * ln(cur / ref)) over bins, NaN values dropped;
+    None when either side is empty.
+    """
+    ref, cur = _finite(reference), _finite(current)
+    if ref.size == 0 or cur.size == 0:
+        return None
+    edges = psi_bin_edges(ref)
+    n_bins = edges.size + 1
+    ref_share = np.bincount(psi_bin_index(ref, edges), minlength=n_bins) / ref.size
+    cur_share = np.bincount(psi_bin_index(cur, edges), minlength=n_bins) / cur.size
+    return _psi_from_proportions(ref_share, cur_share)
+
+
+def categorical_psi(reference_counts: Mapping[str, int],
+                    current_counts: Mapping[str, int]) -> float | None:
+    """PSI with each category (None as "__null__") its own bin, proportions floored at 1e-4."""
+    ref, cur = _normalise_counts(reference_counts), _normalise_counts(current_counts)
+    n_ref, n_cur = sum(ref.values()), sum(cur.values())
+    if n_ref == 0 or n_cur == 0:
+        return None
+    categories = sorted(set(ref) | set(cur))
+    ref_share = np.array([ref.get(c, 0) for c in categories], dtype=float) / n_ref
+    cur_share = np.array([cur.get(c, 0) for c in categories], dtype=float) / n_cur
+    return _psi_from_proportions(ref_share, cur_share)
+
+
+def is_drifted(statistic: float | None, pvalue: float | None, *, alpha: float,
+               effect_size: float) -> bool:
+    """A feature drifts when p < alpha and statistic >= effect size; a missing test never drifts."""
+    if statistic is None or pvalue is None or np.isnan(statistic) or np.isnan(pvalue):
+        return False
+    return bool(pvalue < alpha and statistic >= effect_size)
+
+
+def drift_status(drift_share: float, *, warning: float, alert: float) -> DriftStatus:
+    """Status band of a drift share: ok below warning, warning up to alert, alert from alert on."""
+    if not warning <= alert:
+        raise ValueError(f"drift status bands need warning <= alert, got {warning} and {alert}")
+    if drift_share >= alert:
+        return "alert"
+    if drift_share >= warning:
+        return "warning"
+    return "ok"
+
+
+def ks_drift_by_feature(reference: Mapping[str, np.ndarray], current: Mapping[str, np.ndarray],
+                        *, alpha: float, effect_size: float) -> pd.DataFrame:
+    """KS test, PSI and drift flag per numeric feature (union of names, sorted)."""
+    rows = []
+    for feature_name in sorted(set(reference) | set(current)):
+        ref = np.asarray(reference.get(feature_name, []), dtype=float)
+        cur = np.asarray(current.get(feature_name, []), dtype=float)
+        result = ks_test(ref, cur)
+        rows.append({
+            "feature_name": feature_name,
+            "n_reference": result.n_reference,
+            "n_current": result.n_current,
+            "ks_statistic": result.statistic,
+            "ks_pvalue": result.pvalue,
+            "psi": psi(ref, cur),
+            "is_drifted": is_drifted(result.statistic, result.pvalue, alpha=alpha,
+                                     effect_size=effect_size),
+        })
+    columns = ["feature_name", "n_reference", "n_current", "ks_statistic", "ks_pvalue", "psi",
+               "is_drifted"]
+    return pd.DataFrame(rows, columns=columns)

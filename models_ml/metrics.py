@@ -1,0 +1,237 @@
+"""Model performance and fairness metrics: the Python reference for what the SQL marts compute.
+
+Performance metrics take the unfavourable outcome (default, churn) as the positive class, as
+the prediction's score does: y_true = 1 means the unfavourable outcome happened and y_pred = 1
+means the unfavourable decision (decline) was taken. Fairness metrics follow fairlearn, with
+y_true = favourable outcome and y_pred = favourable decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import stats
+
+NULL_GROUP = "__null__"
+GROUP_METRIC_COLUMNS = ["group_name", "n_predictions", "n_favorable_decisions", "selection_rate",
+                        "n_labeled", "true_positive_rate", "false_positive_rate", "is_suppressed"]
+BINARY_VALUES_ERROR = "{name} must hold only 0/1 (or booleans), got values {values}"
+LENGTH_MISMATCH_ERROR = "{name} has {n_other} rows but y_true has {n_true}"
+
+
+@dataclass(frozen=True)
+class PrecisionRecallF1:
+    """Precision tp/(tp+fp), recall tp/(tp+fn), F1 2tp/(2tp+fp+fn); None when a denominator is 0."""
+
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+
+@dataclass(frozen=True)
+class FairnessSummary:
+    """Between-group fairness over non-suppressed groups, as fairlearn's between_groups method."""
+
+    demographic_parity_difference: float | None
+    demographic_parity_ratio: float | None
+    equalized_odds_difference: float | None
+    n_groups: int
+    n_groups_suppressed: int
+
+
+def _binary(values: ArrayLike, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype == bool:
+        return array.astype(np.int64).ravel()
+    array = np.asarray(array, dtype=float).ravel()
+    bad = np.unique(array[(array != 0) & (array != 1)])
+    if bad.size:
+        raise ValueError(BINARY_VALUES_ERROR.format(name=name, values=bad[:5].tolist()))
+    return array.astype(np.int64)
+
+
+def _same_length(y_true: np.ndarray, other: np.ndarray, name: str) -> None:
+    if other.shape[0] != y_true.shape[0]:
+        raise ValueError(LENGTH_MISMATCH_ERROR.format(name=name, n_other=other.shape[0],
+                                                      n_true=y_true.shape[0]))
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return None if denominator == 0 else float(numerator / denominator)
+
+
+def roc_auc(y_true: ArrayLike, score: ArrayLike) -> float | None:
+    """AUC = (sum of positives' average ranks - n1(n1+1)/2) / (n1 n0) (Mann-Whitney); None if one class."""
+    y = _binary(y_true, "y_true")
+    s = np.asarray(score, dtype=float).ravel()
+    _same_length(y, s, "score")
+    n_pos = int(y.sum())
+    n_neg = int(y.size - n_pos)
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = stats.rankdata(s, method="average")
+    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike) -> PrecisionRecallF1:
+    """Precision, recall and F1 of the positive (unfavourable) class."""
+    y, p = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
+    _same_length(y, p, "y_pred")
+    tp = int(np.sum((y == 1) & (p == 1)))
+    fp = int(np.sum((y == 0) & (p == 1)))
+    fn = int(np.sum((y == 1) & (p == 0)))
+    return PrecisionRecallF1(_ratio(tp, tp + fp), _ratio(tp, tp + fn),
+                             _ratio(2 * tp, 2 * tp + fp + fn))
+
+
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float | None:
+    """Share of rows where the decision matches the outcome; None on no rows."""
+    y, p = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
+    _same_length(y, p, "y_pred")
+    return _ratio(float(np.sum(y == p)), y.size)
+
+
+def brier_score(y_true: ArrayLike, probability: ArrayLike) -> float | None:
+    """Mean squared error of P(unfavourable outcome) against the 0/1 outcome; None on no rows."""
+    y = _binary(y_true, "y_true")
+    p = np.asarray(probability, dtype=float).ravel()
+    _same_length(y, p, "probability")
+    return None if y.size == 0 else float(np.mean((p - y) ** 2))
+
+
+def selection_rate(y_pred: ArrayLike) -> float | None:
+    """Share of favourable decisions (y_pred = 1); None on no rows."""
+    p = _binary(y_pred, "y_pred")
+    return None if p.size == 0 else float(p.mean())
+
+
+def true_positive_rate(y_true: ArrayLike, y_pred: ArrayLike) -> float | None:
+    """P(y_pred = 1 | y_true = 1); None when no row has y_true = 1."""
+    y, p = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
+    _same_length(y, p, "y_pred")
+    return _ratio(float(np.sum(p[y == 1])), int(np.sum(y == 1)))
+
+
+def false_positive_rate(y_true: ArrayLike, y_pred: ArrayLike) -> float | None:
+    """P(y_pred = 1 | y_true = 0); None when no row has y_true = 0."""
+    y, p = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
+    _same_length(y, p, "y_pred")
+    return _ratio(float(np.sum(p[y == 0])), int(np.sum(y == 0)))
+
+
+def _group_keys(groups: ArrayLike) -> pd.Series:
+    series = pd.Series(np.asarray(groups, dtype=object))
+    return series.where(series.notna(), NULL_GROUP).astype(str)
+
+
+def group_metrics(y_true_favorable: ArrayLike, y_pred_favorable: ArrayLike, groups: ArrayLike,
+                  *, min_group_size: int) -> pd.DataFrame:
+    """Per group: predictions, favourable decisions, selection rate, labels, TPR, FPR, suppression.
+
+    y_true_favorable is 1 when the outcome was favourable, 0 when not and None/NaN when no label
+    has arrived (those rows count for selection rate only). TPR = P(favourable decision |
+    favourable outcome), FPR = P(favourable decision | unfavourable outcome), over labelled rows.
+    A group with fewer than min_group_size predictions is flagged is_suppressed.
+    """
+    labels = pd.Series(np.asarray(y_true_favorable, dtype=object))
+    is_labeled = labels.notna().to_numpy()
+    y_true = np.zeros(labels.size, dtype=np.int64)
+    y_true[is_labeled] = _binary(labels[is_labeled].astype(float).to_numpy(), "y_true_favorable")
+    y_pred = _binary(y_pred_favorable, "y_pred_favorable")
+    keys = _group_keys(groups)
+    _same_length(y_true, y_pred, "y_pred_favorable")
+    _same_length(y_true, keys.to_numpy(), "groups")
+    rows = []
+    for group_name in sorted(keys.unique()):
+        member = (keys == group_name).to_numpy()
+        labeled = member & is_labeled
+        n_predictions = int(member.sum())
+        n_favorable = int(y_pred[member].sum())
+        rows.append({
+            "group_name": group_name,
+            "n_predictions": n_predictions,
+            "n_favorable_decisions": n_favorable,
+            "selection_rate": n_favorable / n_predictions,
+            "n_labeled": int(labeled.sum()),
+            "true_positive_rate": true_positive_rate(y_true[labeled], y_pred[labeled]),
+            "false_positive_rate": false_positive_rate(y_true[labeled], y_pred[labeled]),
+            "is_suppressed": n_predictions < min_group_size,
+        })
+    return pd.DataFrame(rows, columns=GROUP_METRIC_COLUMNS)
+
+
+def _spread(values: pd.Series) -> float | None:
+    present = values.dropna().astype(float)
+    return None if present.empty else float(present.max() - present.min())
+
+
+def summarise_group_metrics(frame: pd.DataFrame) -> FairnessSummary:
+    """Demographic parity max-min and min/max of selection rates, equalized odds difference
+    max(TPR max-min, FPR max-min), over the rows of group_metrics that are not suppressed."""
+    kept = frame[~frame["is_suppressed"].astype(bool)]
+    n_suppressed = int(len(frame) - len(kept))
+    if kept.empty:
+        return FairnessSummary(None, None, None, 0, n_suppressed)
+    rates = kept["selection_rate"].astype(float)
+    ratio = None if rates.max() == 0 else float(rates.min() / rates.max())
+    spreads = [s for s in (_spread(kept["true_positive_rate"]),
+                           _spread(kept["false_positive_rate"])) if s is not None]
+    return FairnessSummary(
+        demographic_parity_difference=float(rates.max() - rates.min()),
+        demographic_parity_ratio=ratio,
+        equalized_odds_difference=max(spreads) if spreads else None,
+        n_groups=len(kept),
+        n_groups_suppressed=n_suppressed,
+    )
+
+
+def fairness_summary(y_true_favorable: ArrayLike, y_pred_favorable: ArrayLike,
+                     groups: ArrayLike, *, min_group_size: int) -> FairnessSummary:
+    """Fairness summary (as fairlearn, between_groups) of group_metrics, suppressed groups left out."""
+    return summarise_group_metrics(group_metrics(y_true_favorable, y_pred_favorable, groups,
+                                                 min_group_size=min_group_size))
+
+
+def decision_cost(y_default: ArrayLike, p_default: ArrayLike, threshold: float, *,
+                  cost_false_approval: float, cost_false_refusal: float) -> float:
+    """Total cost when rows with P(default) >= threshold are declined and the others approved."""
+    y = _binary(y_default, "y_default")
+    p = np.asarray(p_default, dtype=float).ravel()
+    _same_length(y, p, "p_default")
+    declined = p >= threshold
+    return float(cost_false_approval * np.sum((y == 1) & ~declined)
+                 + cost_false_refusal * np.sum((y == 0) & declined))
+
+
+def bayes_threshold(cost_false_approval: float, cost_false_refusal: float) -> float:
+    """Closed-form Bayes threshold c_FR / (c_FA + c_FR) for calibrated probabilities."""
+    return float(cost_false_refusal / (cost_false_approval + cost_false_refusal))
+
+
+def cost_optimal_threshold(y_default: ArrayLike, p_default: ArrayLike, cost_false_approval: float,
+                           cost_false_refusal: float) -> float:
+    """Threshold t on P(default) (decline when p >= t) minimising total cost on these rows.
+
+    Total cost = c_FA * #(default, p < t) + c_FR * #(repaid, p >= t). Candidates are the unique
+    scores plus the next float above the largest (approve everyone); the smallest minimiser wins.
+    With calibrated probabilities the expected-cost optimum is the Bayes threshold
+    c_FR / (c_FA + c_FR) (1/11 for costs 10 and 1), see bayes_threshold.
+    """
+    y = _binary(y_default, "y_default")
+    p = np.asarray(p_default, dtype=float).ravel()
+    _same_length(y, p, "p_default")
+    if p.size == 0:
+        raise ValueError("cost_optimal_threshold needs at least one scored row, got 0")
+    order = np.argsort(p, kind="stable")
+    p_sorted, y_sorted = p[order], y[order]
+    candidates = np.append(np.unique(p_sorted), np.nextafter(p_sorted[-1], np.inf))
+    n_approved = np.searchsorted(p_sorted, candidates, side="left")
+    defaults_before = np.concatenate([[0], np.cumsum(y_sorted)])
+    repaid_before = np.arange(p.size + 1) - defaults_before
+    false_approvals = defaults_before[n_approved]
+    false_refusals = repaid_before[-1] - repaid_before[n_approved]
+    cost = cost_false_approval * false_approvals + cost_false_refusal * false_refusals
+    return float(candidates[int(np.argmin(cost))])

@@ -1,0 +1,1 @@
+"""Vigie's Dagster code location, warehouse wiring and the `vigie` command."""

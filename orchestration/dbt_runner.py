@@ -1,0 +1,60 @@
+"""Run dbt as a subprocess against a chosen warehouse (the CLI's path; Dagster uses dagster-dbt)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.warehouse import WarehouseConfig
+
+ERR_DBT_FAILED = "dbt {command} failed on the {target} warehouse (exit {code}); see the output above"
+
+
+class DbtError(RuntimeError):
+    """dbt exited non-zero."""
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter, so a venv's dbt is used even when not on PATH."""
+    local = Path(sys.executable).with_name("dbt")
+    return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_env(config: WarehouseConfig, target_path: str | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(config.dbt_env())
+    env["DBT_PROFILES_DIR"] = config.project_dir
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    if target_path:
+        env["DBT_TARGET_PATH"] = target_path
+        env["DBT_LOG_PATH"] = str(Path(target_path) / "logs")
+    return env
+
+
+def run_dbt(
+    args: list[str],
+    config: WarehouseConfig,
+    *,
+    target_path: str | None = None,
+    capture: bool = False,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` in the project directory with profiles.yml pointed at `config`."""
+    command = [dbt_executable(), *args, "--target", config.target]
+    proc = subprocess.run(
+        command,
+        cwd=config.project_dir,
+        env=dbt_env(config, target_path),
+        text=True,
+        capture_output=capture,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        if capture:
+            sys.stderr.write(proc.stdout[-20000:] + proc.stderr[-5000:])
+        raise DbtError(ERR_DBT_FAILED.format(command=args[0], target=config.target,
+                                             code=proc.returncode))
+    return proc

@@ -1,0 +1,180 @@
+"""The raw contract: the tables a serving system writes into, created idempotently.
+
+Timestamps are stored without a time zone and always hold UTC; ingestion converts
+zone-aware input to UTC and reads zone-less input as UTC.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from orchestration.warehouse import Warehouse
+
+RAW_SCHEMA = "raw"
+SCHEMAS = ("raw", "staging", "intermediate", "marts")
+
+metadata = sa.MetaData(schema=RAW_SCHEMA)
+
+# JSON object on both engines (JSONB on PostgreSQL so it can be indexed and unnested fast).
+JsonObject = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    sa.Column("prediction_id", sa.String, primary_key=True),
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("scored_at", sa.DateTime, nullable=False),
+    sa.Column("entity_id", sa.String),
+    sa.Column("features", JsonObject, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("decision", sa.String, nullable=False),
+    sa.Column("latency_ms", sa.Float),
+    sa.Column("batch_id", sa.String, nullable=False),
+    sa.Column("ingested_at", sa.DateTime, nullable=False),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("feedback_id", sa.String, primary_key=True),
+    sa.Column("prediction_id", sa.String, nullable=False),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("outcome", sa.String),
+    sa.Column("rating", sa.Integer),
+    sa.Column("event", sa.String),
+    sa.Column("comment", sa.String),
+    # True when the prediction was unknown at ingestion; staging re-derives it from the join.
+    sa.Column("is_orphan_at_ingestion", sa.Boolean, nullable=False),
+    sa.Column("batch_id", sa.String, nullable=False),
+    sa.Column("ingested_at", sa.DateTime, nullable=False),
+)
+
+reference_sample = sa.Table(
+    "reference_sample",
+    metadata,
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("row_id", sa.String, nullable=False),
+    sa.Column("feature_name", sa.String, nullable=False),
+    sa.Column("value", sa.String),
+    sa.Column("batch_id", sa.String, nullable=False),
+    sa.Column("ingested_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("model_name", "model_version", "row_id", "feature_name"),
+)
+
+model_registry = sa.Table(
+    "model_registry",
+    metadata,
+    sa.Column("registry_event_id", sa.String, primary_key=True),
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    # registered | promoted | blocked | skipped | rolled_back | archived
+    sa.Column("event", sa.String, nullable=False),
+    # candidate | production | archived | rejected
+    sa.Column("stage", sa.String, nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.Column("trained_at", sa.DateTime),
+    sa.Column("training_window_start", sa.Date),
+    sa.Column("training_window_end", sa.Date),
+    sa.Column("dataset_hash", sa.String),
+    sa.Column("n_training_rows", sa.Integer),
+    sa.Column("validation_auc", sa.Float),
+    sa.Column("decision_threshold", sa.Float),
+    sa.Column("feature_list", sa.String),
+    sa.Column("artifact_path", sa.String),
+    sa.Column("reason", sa.String),
+    sa.Column("details", sa.String),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    # Hash of (source, reason, payload): re-ingesting the same bad file adds nothing.
+    sa.Column("quarantine_id", sa.String, primary_key=True),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("batch_id", sa.String, nullable=False),
+    sa.Column("source_file", sa.String),
+    sa.Column("line_number", sa.Integer),
+    sa.Column("record_id", sa.String),
+    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("error_detail", sa.String),
+    sa.Column("payload", sa.Text),
+    sa.Column("quarantined_at", sa.DateTime, nullable=False),
+)
+
+ingestion_batches = sa.Table(
+    "ingestion_batches",
+    metadata,
+    sa.Column("batch_id", sa.String, primary_key=True),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("source_file", sa.String),
+    sa.Column("file_sha256", sa.String),
+    sa.Column("n_received", sa.Integer, nullable=False),
+    sa.Column("n_accepted", sa.Integer, nullable=False),
+    sa.Column("n_already_present", sa.Integer, nullable=False),
+    sa.Column("n_quarantined", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=False),
+)
+
+# Written by the Python KS step; marts.feature_drift reads it (it may be empty).
+drift_tests = sa.Table(
+    "drift_tests",
+    metadata,
+    sa.Column("window_date", sa.Date, nullable=False),
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("feature_name", sa.String, nullable=False),
+    sa.Column("test_name", sa.String, nullable=False),  # ks | chi_square
+    sa.Column("statistic", sa.Float),
+    sa.Column("effect_size", sa.Float),
+    sa.Column("pvalue", sa.Float),
+    sa.Column("n_reference", sa.Integer),
+    sa.Column("n_current", sa.Integer),
+    sa.Column("computed_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("window_date", "model_name", "model_version", "feature_name"),
+)
+
+# Held-out labelled rows scored by a candidate and by production, for the promotion gate.
+evaluation_scores = sa.Table(
+    "evaluation_scores",
+    metadata,
+    sa.Column("evaluation_id", sa.String, nullable=False),
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("role", sa.String, nullable=False),  # candidate | production
+    sa.Column("prediction_id", sa.String, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("decision", sa.String, nullable=False),
+    sa.Column("outcome", sa.String, nullable=False),
+    sa.Column("scored_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("evaluation_id", "model_version", "prediction_id"),
+)
+
+# Mean |TreeSHAP| per feature for a model version, from LightGBM pred_contrib=True.
+feature_contributions = sa.Table(
+    "feature_contributions",
+    metadata,
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("feature_name", sa.String, nullable=False),
+    sa.Column("mean_abs_contribution", sa.Float, nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("computed_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("model_name", "model_version", "feature_name"),
+)
+
+
+def init_warehouse(warehouse: Warehouse) -> list[str]:
+    """Create the schemas and raw tables that do not exist yet; return the tables created."""
+    with warehouse.connect() as conn:
+        for schema in SCHEMAS:
+            conn.execute(sa.text(f"create schema if not exists {schema}"))
+        inspector = sa.inspect(conn)
+        missing = [t for t in metadata.sorted_tables
+                   if not inspector.has_table(t.name, schema=RAW_SCHEMA)]
+        metadata.create_all(conn, tables=missing, checkfirst=True)
+    return [t.name for t in missing]

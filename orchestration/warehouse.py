@@ -1,0 +1,190 @@
+"""Connections to the warehouse (DuckDB file or PostgreSQL), opened per use and closed after.
+
+A DuckDB file takes one writing process at a time and dbt runs as a subprocess, so nothing
+here keeps a connection open between calls.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+TARGETS = ("duckdb", "postgres")
+ERR_UNKNOWN_TARGET = "unknown target {target!r}: choose one of duckdb, postgres"
+ERR_UNREACHABLE = "cannot reach the {target} warehouse at {where}: {reason}"
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse cannot be reached or refused an operation."""
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    """Where the warehouse is; the same values are handed to dbt through the environment."""
+
+    target: str = "duckdb"
+    duckdb_path: str = "warehouse/vigie.duckdb"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: str = ""
+    pg_database: str = "postgres"
+    project_dir: str = field(default_factory=lambda: str(Path.cwd()))
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise WarehouseError(ERR_UNKNOWN_TARGET.format(target=self.target))
+
+    @classmethod
+    def from_env(cls, target: str | None = None, **overrides) -> WarehouseConfig:
+        """Read VIGIE_* variables, the same ones profiles.yml reads."""
+        env = os.environ
+        values = dict(
+            target=target or env.get("VIGIE_TARGET", "duckdb"),
+            duckdb_path=env.get("VIGIE_DUCKDB_PATH", "warehouse/vigie.duckdb"),
+            pg_host=env.get("VIGIE_PG_HOST", "127.0.0.1"),
+            pg_port=int(env.get("VIGIE_PG_PORT", "5432")),
+            pg_user=env.get("VIGIE_PG_USER", "postgres"),
+            pg_password=env.get("VIGIE_PG_PASSWORD", ""),
+            pg_database=env.get("VIGIE_PG_DATABASE", "postgres"),
+            project_dir=env.get("VIGIE_PROJECT_DIR", str(default_project_dir())),
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def where(self) -> str:
+        if self.target == "duckdb":
+            return self.resolved_duckdb_path
+        return f"{self.pg_host}:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def resolved_duckdb_path(self) -> str:
+        path = Path(self.duckdb_path)
+        if not path.is_absolute():
+            path = Path(self.project_dir) / path
+        return str(path)
+
+    def url(self) -> sa.URL:
+        if self.target == "duckdb":
+            return sa.URL.create("duckdb", database=self.resolved_duckdb_path)
+        return sa.URL.create(
+            "postgresql+psycopg2",
+            username=self.pg_user,
+            password=self.pg_password or None,
+            host=self.pg_host,
+            port=self.pg_port,
+            database=self.pg_database,
+        )
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables that point profiles.yml at this warehouse."""
+        return {
+            "VIGIE_TARGET": self.target,
+            "VIGIE_DUCKDB_PATH": self.resolved_duckdb_path,
+            "VIGIE_PG_HOST": self.pg_host,
+            "VIGIE_PG_PORT": str(self.pg_port),
+            "VIGIE_PG_USER": self.pg_user,
+            "VIGIE_PG_PASSWORD": self.pg_password,
+            "VIGIE_PG_DATABASE": self.pg_database,
+        }
+
+
+def default_project_dir() -> Path:
+    """The dbt project root: the folder holding dbt_project.yml next to this package."""
+    return Path(__file__).resolve().parent.parent
+
+
+class Warehouse:
+    """Short-lived access to one warehouse: every method opens and closes its connection."""
+
+    def __init__(self, config: WarehouseConfig):
+        self.config = config
+
+    @property
+    def target(self) -> str:
+        return self.config.target
+
+    def _engine(self) -> sa.Engine:
+        if self.target == "duckdb":
+            Path(self.config.resolved_duckdb_path).parent.mkdir(parents=True, exist_ok=True)
+        return sa.create_engine(self.config.url(), poolclass=NullPool)
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """A transaction on a fresh connection, committed on success, closed after."""
+        engine = self._engine()
+        try:
+            try:
+                conn = engine.connect()
+            except Exception as exc:  # any driver error here means the warehouse is unreachable
+                raise WarehouseError(
+                    ERR_UNREACHABLE.format(
+                        target=self.target, where=self.config.where, reason=_first_line(exc)
+                    )
+                ) from exc
+            with conn, conn.begin():
+                yield conn
+        finally:
+            engine.dispose()
+
+    def execute(self, sql: str, params: dict | None = None) -> None:
+        with self.connect() as conn:
+            conn.execute(sa.text(sql), params or {})
+
+    def query_arrow(self, sql: str, params: dict | None = None) -> pa.Table:
+        """Run a query and return its result as an Arrow table."""
+        with self.connect() as conn:
+            if self.target == "duckdb" and not params:
+                # DuckDB hands Arrow back without a row-by-row detour through Python.
+                return conn.connection.driver_connection.sql(sql).to_arrow_table()
+            result = conn.execute(sa.text(sql), params or {})
+            columns = list(result.keys())
+            rows = result.fetchall()
+        return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+
+    def query_df(self, sql: str, params: dict | None = None):
+        """Run a query and return a pandas frame (small results only)."""
+        return self.query_arrow(sql, params).to_pandas()
+
+    def scalar(self, sql: str, params: dict | None = None):
+        with self.connect() as conn:
+            return conn.execute(sa.text(sql), params or {}).scalar()
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        with self.connect() as conn:
+            return sa.inspect(conn).has_table(table, schema=schema)
+
+
+def load_arrow(conn: sa.Connection, target: str, table: str, data: pa.Table) -> None:
+    """Bulk-load an Arrow table into an existing table (columns matched by name)."""
+    if data.num_rows == 0:
+        return
+    columns = ", ".join(f'"{c}"' for c in data.column_names)
+    if target == "duckdb":
+        raw = conn.connection.driver_connection
+        raw.register("_vigie_chunk", data)
+        try:
+            raw.execute(f"insert into {table} ({columns}) select {columns} from _vigie_chunk")
+        finally:
+            raw.unregister("_vigie_chunk")
+        return
+    buffer = io.BytesIO()
+    pa_csv.write_csv(data, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    buffer.seek(0)
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.copy_expert(f"copy {table} ({columns}) from stdin with (format csv)", buffer)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

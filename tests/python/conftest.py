@@ -1,0 +1,89 @@
+"""Shared fixtures: a fresh warehouse per test on DuckDB (a file under tmp_path) and PostgreSQL
+(a throw-away database on the local server; skipped without one unless VIGIE_REQUIRE_POSTGRES=1)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from orchestration.warehouse import Warehouse, WarehouseConfig
+
+PG_HOST = os.environ.get("VIGIE_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("VIGIE_PG_PORT", "5432"))
+PG_USER = os.environ.get("VIGIE_PG_USER", "postgres")
+PG_ADMIN_DB = os.environ.get("VIGIE_PG_ADMIN_DATABASE", "postgres")
+
+
+def _admin_engine() -> sa.Engine:
+    url = sa.URL.create("postgresql+psycopg2", username=PG_USER, host=PG_HOST, port=PG_PORT,
+                        database=PG_ADMIN_DB,
+                        password=os.environ.get("VIGIE_PG_PASSWORD") or None)
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def postgres_available() -> bool:
+    try:
+        with _admin_engine().connect() as conn:
+            conn.execute(sa.text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+def require_postgres() -> None:
+    if postgres_available():
+        return
+    if os.environ.get("VIGIE_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"VIGIE_REQUIRE_POSTGRES=1 but no PostgreSQL at {PG_HOST}:{PG_PORT}")
+    pytest.skip(f"no PostgreSQL server at {PG_HOST}:{PG_PORT}")
+
+
+def make_config(target: str, tmp_path) -> tuple[WarehouseConfig, callable]:
+    """A config for a new, empty warehouse and a function that removes it."""
+    if target == "duckdb":
+        config = WarehouseConfig.from_env(target="duckdb",
+                                          duckdb_path=str(tmp_path / "vigie.duckdb"))
+        return config, lambda: None
+    require_postgres()
+    database = f"vigie_test_{uuid.uuid4().hex[:12]}"
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'create database "{database}"'))
+    config = WarehouseConfig.from_env(target="postgres", pg_database=database)
+
+    def drop() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'drop database if exists "{database}" with (force)'))
+        engine.dispose()
+
+    return config, drop
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse_config(request, tmp_path) -> WarehouseConfig:
+    """An empty warehouse on each engine."""
+    config, drop = make_config(request.param, tmp_path)
+    yield config
+    drop()
+
+
+@pytest.fixture
+def duckdb_config(tmp_path) -> WarehouseConfig:
+    config, _ = make_config("duckdb", tmp_path)
+    return config
+
+
+@pytest.fixture
+def warehouse(warehouse_config) -> Warehouse:
+    return Warehouse(warehouse_config)
+
+
+@pytest.fixture
+def dbt_target_path(tmp_path) -> str:
+    """A private dbt target/ folder, so tests running side by side do not share artefacts."""
+    path = tmp_path / "dbt_target"
+    path.mkdir()
+    return str(path)
