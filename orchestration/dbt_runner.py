@@ -10,7 +10,7 @@ from pathlib import Path
 
 from orchestration.warehouse import WarehouseConfig
 
-ERR_DBT_FAILED = "dbt {command} failed on the {target} warehouse (exit {code}); see the output above"
+ERR_DBT_FAILED = "dbt {command} failed on the {target} warehouse (exit {code}), see its output"
 
 
 class DbtError(RuntimeError):

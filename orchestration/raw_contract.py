@@ -31,6 +31,9 @@ predictions = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("decision", sa.String, nullable=False),
     sa.Column("latency_ms", sa.Float),
+    # sha256 of the validated record: a repeat with the same hash is a harmless duplicate,
+    # the same id with another hash is a conflict and goes to quarantine.
+    sa.Column("record_hash", sa.String, nullable=False),
     sa.Column("batch_id", sa.String, nullable=False),
     sa.Column("ingested_at", sa.DateTime, nullable=False),
 )
@@ -48,6 +51,7 @@ feedback = sa.Table(
     sa.Column("comment", sa.String),
     # True when the prediction was unknown at ingestion; staging re-derives it from the join.
     sa.Column("is_orphan_at_ingestion", sa.Boolean, nullable=False),
+    sa.Column("record_hash", sa.String, nullable=False),
     sa.Column("batch_id", sa.String, nullable=False),
     sa.Column("ingested_at", sa.DateTime, nullable=False),
 )

@@ -179,7 +179,8 @@ def load_arrow(conn: sa.Connection, target: str, table: str, data: pa.Table) -> 
             raw.unregister("_vigie_chunk")
         return
     buffer = io.BytesIO()
-    pa_csv.write_csv(data, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    pa_csv.write_csv(data, buffer, options)
     buffer.seek(0)
     cursor = conn.connection.driver_connection.cursor()
     cursor.copy_expert(f"copy {table} ({columns}) from stdin with (format csv)", buffer)

@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test install lint bench dagster clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on the embedded DuckDB warehouse (warehouse/vigie.duckdb).
+run: $(STAMP)
+	$(BIN)/vigie run
+
+## The whole test suite (DuckDB always; PostgreSQL when a server answers on 127.0.0.1:5432).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+dagster: $(STAMP)
+	$(BIN)/dagster dev
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf target logs warehouse .dagster_home

@@ -1,0 +1,193 @@
+"""The `vigie` command: set up a warehouse, ingest files, simulate traffic, build and run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+
+import click
+
+from orchestration.dbt_runner import DbtError, run_dbt
+from orchestration.raw_contract import init_warehouse
+from orchestration.readers import ReaderError
+from orchestration.registry import RegistryError
+from orchestration.warehouse import TARGETS, Warehouse, WarehouseConfig, WarehouseError
+
+SCENARIOS = ("clean", "gradual", "sudden", "migration", "concept")
+EXPECTED_ERRORS = (WarehouseError, ReaderError, DbtError, RegistryError, ValueError, OSError)
+
+
+def say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def one_line_errors(command: Callable) -> Callable:
+    """Turn an expected failure into one line on stderr and exit code 1, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except EXPECTED_ERRORS as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            click.echo(f"vigie: error: {text}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+target_option = click.option(
+    "--target", type=click.Choice(TARGETS), default=None,
+    help="Warehouse to use (default: $VIGIE_TARGET or duckdb).")
+
+
+def warehouse_for(target: str | None) -> Warehouse:
+    return Warehouse(WarehouseConfig.from_env(target=target))
+
+
+@click.group(help="Vigie: a dbt + SQL-first data-validation and model-monitoring warehouse.\n\n"
+                  "`vigie run` does the whole job on simulated traffic; the other verbs are its "
+                  "steps, for your own data.")
+def main() -> None:
+    """Entry point of the console script."""
+
+
+@main.command(help="Create the raw schema and tables (idempotent).")
+@target_option
+@one_line_errors
+def init(target: str | None) -> None:
+    warehouse = warehouse_for(target)
+    created = init_warehouse(warehouse)
+    say(f"{warehouse.target} warehouse at {warehouse.config.where}: "
+        + (f"created {', '.join(created)}" if created else "raw tables already there"))
+
+
+@main.group(help="Validate a file against the raw contract and append it; bad rows go to "
+                 "raw.quarantine. Formats: JSON Lines (.jsonl/.ndjson/.json), CSV, Parquet. "
+                 "Timestamps without a time zone are read as UTC.")
+def ingest() -> None:
+    """Group of ingestion verbs."""
+
+
+def _progress(report) -> None:
+    say(f"  … {report.received:,} rows read")
+
+
+@ingest.command("predictions", help="Ingest logged predictions (raw.predictions).")
+@click.argument("path", type=click.Path(dir_okay=False))
+@target_option
+@one_line_errors
+def ingest_predictions(path: str, target: str | None) -> None:
+    _ingest(path, target, "predictions")
+
+
+@ingest.command("feedback", help="Ingest labels, ratings and implicit events (raw.feedback).")
+@click.argument("path", type=click.Path(dir_okay=False))
+@target_option
+@one_line_errors
+def ingest_feedback(path: str, target: str | None) -> None:
+    _ingest(path, target, "feedback")
+
+
+def _ingest(path: str, target: str | None, source: str) -> None:
+    from orchestration.ingest import ingest_file
+    from orchestration.seed_config import contract_rules
+
+    warehouse = warehouse_for(target)
+    init_warehouse(warehouse)
+    report = ingest_file(warehouse, source, path,
+                         rules=contract_rules(warehouse.config.project_dir), progress=_progress)
+    click.echo(report.summary())
+
+
+@ingest.command("reference", help="Ingest the training rows of a model version "
+                                  "(one row per training row, one column per feature).")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--model-version", required=True, help="The version trained on these rows.")
+@click.option("--model-name", default="credit_risk", show_default=True)
+@target_option
+@one_line_errors
+def ingest_reference(path: str, model_version: str, model_name: str, target: str | None) -> None:
+    from orchestration.ingest_reference import ingest_reference_file
+    from orchestration.seed_config import feature_schema
+
+    warehouse = warehouse_for(target)
+    init_warehouse(warehouse)
+    features = [r["feature_name"] for r in feature_schema(warehouse.config.project_dir,
+                                                          model_name)]
+    if not features:
+        raise ValueError(f"model {model_name!r} has no features in seeds/feature_schema.csv")
+    report, ignored = ingest_reference_file(warehouse, path, model_name=model_name,
+                                            model_version=model_version, features=features)
+    click.echo(report.summary())
+    if ignored:
+        click.echo(f"columns left out (not features of {model_name}): {', '.join(ignored)}")
+
+
+def simulation_options(command: Callable) -> Callable:
+    for option in reversed([
+        click.option("--days", type=click.IntRange(min=1), default=60, show_default=True),
+        click.option("--per-day", type=click.IntRange(min=1), default=1000, show_default=True),
+        click.option("--scenario", type=click.Choice(SCENARIOS), default="migration",
+                     show_default=True, help="clean, gradual, sudden, migration (the incident) "
+                                             "or concept drift."),
+        click.option("--seed", type=int, default=7, show_default=True),
+        click.option("--start-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     help="First simulated day (default: DAYS days before today, UTC)."),
+    ]):
+        command = option(command)
+    return command
+
+
+@main.command(help="Simulate production traffic from the German credit data and ingest it.")
+@simulation_options
+@target_option
+@one_line_errors
+def simulate(days, per_day, scenario, seed, start_date, target) -> None:
+    _simulate(warehouse_for(target), days, per_day, scenario, seed, start_date)
+
+
+def _simulate(warehouse, days, per_day, scenario, seed, start_date) -> None:
+    from orchestration.simulation import simulate_into
+
+    init_warehouse(warehouse)
+    started = time.perf_counter()
+    report = simulate_into(warehouse, days=days, per_day=per_day, scenario=scenario, seed=seed,
+                           start_date=start_date.date() if isinstance(start_date, dt.datetime)
+                           else start_date,
+                           project_dir=warehouse.config.project_dir, progress=say)
+    click.echo(report.predictions.summary())
+    click.echo(report.feedback.summary())
+    say(f"simulated {scenario} from {report.start_date} for {days} days "
+        f"in {time.perf_counter() - started:.1f}s")
+
+
+@main.command(help="Run `dbt build` (seeds, models, tests) on the warehouse.")
+@target_option
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental marts from scratch.")
+@one_line_errors
+def build(target: str | None, full_refresh: bool) -> None:
+    config = WarehouseConfig.from_env(target=target)
+    run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], config)
+
+
+@main.command(help="The whole job on simulated traffic: init, simulate, dbt build.")
+@simulation_options
+@target_option
+@one_line_errors
+def run(days, per_day, scenario, seed, start_date, target) -> None:
+    warehouse = warehouse_for(target)
+    started = time.perf_counter()
+    say(f"init {warehouse.target} warehouse at {warehouse.config.where}")
+    init_warehouse(warehouse)
+    _simulate(warehouse, days, per_day, scenario, seed, start_date)
+    say("dbt build")
+    run_dbt(["build"], warehouse.config)
+    say(f"done in {time.perf_counter() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Ingestion: validate records chunk by chunk, append good rows, quarantine bad ones.
+
+Every chunk is one transaction; counts always add up:
+received = accepted + already present (same id, same content: a harmless repeat) + quarantined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from models_ml.raw_validation import (
+    DUPLICATE_CONFLICT,
+    INVALID_JSON,
+    ContractRules,
+    Rejected,
+    record_hash,
+    validate_feedback,
+    validate_prediction,
+)
+from orchestration.raw_contract import feedback, ingestion_batches, predictions, quarantine
+from orchestration.readers import RawRecord, read_records
+from orchestration.warehouse import Warehouse, load_arrow
+
+SOURCES = ("predictions", "feedback")
+ID_COLUMN = {"predictions": "prediction_id", "feedback": "feedback_id"}
+VALIDATORS = {"predictions": validate_prediction, "feedback": validate_feedback}
+TABLES = {"predictions": predictions, "feedback": feedback}
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion did, as printed by the CLI and stored in raw.ingestion_batches."""
+
+    source: str
+    batch_id: str
+    received: int = 0
+    accepted: int = 0
+    already_present: int = 0
+    quarantined: int = 0
+    orphans: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    def add(self, other: IngestReport) -> None:
+        self.received += other.received
+        self.accepted += other.accepted
+        self.already_present += other.already_present
+        self.quarantined += other.quarantined
+        self.orphans += other.orphans
+        self.reasons.update(other.reasons)
+
+    def summary(self) -> str:
+        text = (f"{self.source}: received {self.received:,} · accepted {self.accepted:,} · "
+                f"duplicates {self.already_present:,} · quarantined {self.quarantined:,}")
+        if self.reasons:
+            text += " (" + ", ".join(f"{r} {n:,}" for r, n in self.reasons.most_common()) + ")"
+        if self.orphans:
+            text += f" · {self.orphans:,} feedback rows for predictions not yet known (kept)"
+        return text
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def quarantine_id(source: str, reason: str, payload: str) -> str:
+    return hashlib.sha256(f"{source}\x1f{reason}\x1f{payload}".encode()).hexdigest()
+
+
+def _existing(conn: sa.Connection, target: str, table: str, key: str, value_column: str,
+              keys: list[str]) -> dict[str, str]:
+    """key → value_column for the rows of `table` whose `key` is among `keys`."""
+    if not keys:
+        return {}
+    if target == "duckdb":
+        raw = conn.connection.driver_connection
+        raw.register("_vigie_keys", pa.table({"k": pa.array(keys, pa.string())}))
+        try:
+            rows = raw.execute(f"select t.{key}, t.{value_column} from {table} t "
+                               f"join _vigie_keys on t.{key} = _vigie_keys.k").fetchall()
+        finally:
+            raw.unregister("_vigie_keys")
+    else:
+        cursor = conn.connection.driver_connection.cursor()
+        cursor.execute(f"select {key}, {value_column} from {table} where {key} = any(%s)", (keys,))
+        rows = cursor.fetchall()
+    return dict(rows)
+
+
+def rows_to_arrow(rows: list[dict], table: sa.Table) -> pa.Table:
+    names = [c.name for c in table.columns]
+    return pa.table({n: [r.get(n) for r in rows] for n in names})
+
+
+def ingest_chunk(conn: sa.Connection, target: str, source: str, chunk: list[RawRecord], *,
+                 rules: ContractRules, batch_id: str, source_file: str | None) -> IngestReport:
+    """Validate, de-duplicate and store one chunk inside the caller's transaction."""
+    report = IngestReport(source, batch_id, received=len(chunk))
+    id_column, validate = ID_COLUMN[source], VALIDATORS[source]
+    now = now_utc()
+    bad: list[tuple[RawRecord, str, str, str | None]] = []
+    good: dict[str, tuple[RawRecord, dict]] = {}
+    for record in chunk:
+        if record.parse_error is not None:
+            bad.append((record, INVALID_JSON, record.parse_error, None))
+            continue
+        try:
+            row = validate(record.value, rules)
+        except Rejected as exc:
+            record_id = record.value.get(id_column) if isinstance(record.value, dict) else None
+            bad.append((record, exc.reason, exc.detail, _as_text(record_id)))
+            continue
+        row["record_hash"] = record_hash(row)
+        first = good.get(row[id_column])
+        if first is None:
+            good[row[id_column]] = (record, row)
+        elif first[1]["record_hash"] == row["record_hash"]:
+            report.already_present += 1
+        else:
+            bad.append((record, DUPLICATE_CONFLICT,
+                        f"{id_column}={row[id_column]!r} repeats line {first[0].line_number} "
+                        "with other content", row[id_column]))
+
+    table_name = f"raw.{source}"
+    stored = _existing(conn, target, table_name, id_column, "record_hash", list(good))
+    to_insert = []
+    for key, (record, row) in good.items():
+        if key not in stored:
+            to_insert.append(row)
+        elif stored[key] == row["record_hash"]:
+            report.already_present += 1
+        else:
+            bad.append((record, DUPLICATE_CONFLICT,
+                        f"{id_column}={key!r} is already stored with other content", key))
+
+    if source == "feedback" and to_insert:
+        prediction_ids = sorted({r["prediction_id"] for r in to_insert})
+        known = _existing(conn, target, "raw.predictions", "prediction_id", "prediction_id",
+                          prediction_ids)
+        for row in to_insert:
+            row["is_orphan_at_ingestion"] = row["prediction_id"] not in known
+        report.orphans = sum(r["is_orphan_at_ingestion"] for r in to_insert)
+
+    for row in to_insert:
+        row["batch_id"], row["ingested_at"] = batch_id, now
+    load_arrow(conn, target, table_name, rows_to_arrow(to_insert, TABLES[source]))
+    report.accepted = len(to_insert)
+    store_quarantine(conn, target, source, bad, batch_id=batch_id, source_file=source_file, now=now)
+    report.quarantined = len(bad)
+    report.reasons.update(reason for _, reason, _, _ in bad)
+    return report
+
+
+def store_quarantine(conn, target, source, bad, *, batch_id, source_file, now) -> None:
+    """Store rejected records once each (the id hashes source, reason and payload)."""
+    rows = {}
+    for record, reason, detail, record_id in bad:
+        qid = quarantine_id(source, reason, record.payload)
+        rows.setdefault(qid, {
+            "quarantine_id": qid, "source": source, "batch_id": batch_id,
+            "source_file": source_file, "line_number": record.line_number,
+            "record_id": record_id, "reason": reason, "error_detail": detail[:2000],
+            "payload": record.payload, "quarantined_at": now,
+        })
+    present = _existing(conn, target, "raw.quarantine", "quarantine_id", "quarantine_id",
+                        list(rows))
+    fresh = [r for q, r in rows.items() if q not in present]
+    load_arrow(conn, target, "raw.quarantine", rows_to_arrow(fresh, quarantine))
+
+
+def record_batch(conn: sa.Connection, report: IngestReport, *, source_file: str | None,
+                 file_sha256: str | None, started_at: dt.datetime) -> None:
+    """Log one ingestion and its counts in raw.ingestion_batches."""
+    conn.execute(sa.insert(ingestion_batches).values(
+        batch_id=report.batch_id, source=report.source, source_file=source_file,
+        file_sha256=file_sha256, n_received=report.received, n_accepted=report.accepted,
+        n_already_present=report.already_present, n_quarantined=report.quarantined,
+        started_at=started_at, finished_at=now_utc()))
+
+
+def ingest_records(warehouse: Warehouse, source: str, chunks: Iterable[list[RawRecord]], *,
+                   rules: ContractRules, source_file: str | None = None,
+                   file_sha256: str | None = None,
+                   progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
+    """Ingest chunks of records into raw.<source>; one transaction per chunk."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    batch_id = uuid.uuid4().hex
+    total = IngestReport(source, batch_id)
+    started = now_utc()
+    for chunk in chunks:
+        with warehouse.connect() as conn:
+            part = ingest_chunk(conn, warehouse.target, source, chunk, rules=rules,
+                                batch_id=batch_id, source_file=source_file)
+        total.add(part)
+        if progress:
+            progress(total)
+    with warehouse.connect() as conn:
+        record_batch(conn, total, source_file=source_file, file_sha256=file_sha256,
+                     started_at=started)
+    return total
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_file(warehouse: Warehouse, source: str, path: str | Path, *, rules: ContractRules,
+                chunk_size: int = 50_000,
+                progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
+    """Ingest a JSON Lines, CSV or Parquet file of predictions or feedback."""
+    chunks = read_records(path, chunk_size)
+    return ingest_records(warehouse, source, chunks, rules=rules,
+                          source_file=str(Path(path).resolve()), file_sha256=file_sha256(path),
+                          progress=progress)
+
+
+def _as_text(value: object) -> str | None:
+    return None if value is None else str(value)

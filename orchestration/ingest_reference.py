@@ -1,0 +1,84 @@
+"""Ingestion of a model version's training rows into raw.reference_sample (long format).
+
+The file is wide (one row per training row, one column per feature, optional `row_id`);
+columns that are not features of the model in seeds/feature_schema.csv are left out and named.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from orchestration.ingest import (
+    IngestReport,
+    file_sha256,
+    now_utc,
+    record_batch,
+    rows_to_arrow,
+    store_quarantine,
+)
+from orchestration.raw_contract import reference_sample
+from orchestration.readers import read_records
+from orchestration.warehouse import Warehouse, load_arrow
+
+NO_FEATURES = "reference_row_without_features"
+NOT_AN_OBJECT = "record_not_an_object"
+
+
+def _value_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def ingest_reference_file(warehouse: Warehouse, path: str | Path, *, model_name: str,
+                          model_version: str, features: list[str],
+                          chunk_size: int = 20_000) -> tuple[IngestReport, list[str]]:
+    """Store the training rows of one version; returns the report and the ignored columns."""
+    batch_id = uuid.uuid4().hex
+    started = now_utc()
+    total = IngestReport("reference_sample", batch_id)
+    ignored: set[str] = set()
+    wanted = set(features)
+    with warehouse.connect() as conn:
+        present = {r[0] for r in conn.execute(sa.text(
+            "select distinct row_id from raw.reference_sample "
+            "where model_name = :m and model_version = :v"), {"m": model_name, "v": model_version})}
+    for chunk in read_records(path, chunk_size):
+        now = now_utc()
+        report = IngestReport("reference_sample", batch_id, received=len(chunk))
+        rows, bad = [], []
+        for record in chunk:
+            if record.parse_error or not isinstance(record.value, dict):
+                bad.append((record, NOT_AN_OBJECT, record.parse_error or "not an object", None))
+                continue
+            row_id = _value_text(record.value.get("row_id")) or str(record.line_number)
+            ignored.update(k for k in record.value if k not in wanted and k != "row_id")
+            values = {k: v for k, v in record.value.items() if k in wanted}
+            if not values:
+                bad.append((record, NO_FEATURES, "no column is a feature of the model", row_id))
+                continue
+            if row_id in present:
+                report.already_present += 1
+                continue
+            present.add(row_id)
+            rows.extend({"model_name": model_name, "model_version": model_version,
+                         "row_id": row_id, "feature_name": k, "value": _value_text(v),
+                         "batch_id": batch_id, "ingested_at": now} for k, v in values.items())
+            report.accepted += 1
+        with warehouse.connect() as conn:
+            load_arrow(conn, warehouse.target, "raw.reference_sample",
+                       rows_to_arrow(rows, reference_sample))
+            store_quarantine(conn, warehouse.target, "reference_sample", bad, batch_id=batch_id,
+                        source_file=str(path), now=now)
+        report.quarantined = len(bad)
+        report.reasons.update(reason for _, reason, _, _ in bad)
+        total.add(report)
+    with warehouse.connect() as conn:
+        record_batch(conn, total, source_file=str(Path(path).resolve()),
+                     file_sha256=file_sha256(path), started_at=started)
+    return total, sorted(ignored)

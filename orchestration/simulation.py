@@ -1,0 +1,104 @@
+"""`vigie simulate`: grow production traffic from the German credit rows and write it through
+the same ingestion path as a user's files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pandas as pd
+
+from models_ml.credit_model import (
+    FEATURES,
+    CreditModel,
+    fit_credit_model,
+    german_as_reference,
+    load_german_credit,
+)
+from models_ml.metrics import roc_auc
+from models_ml.simulate import MODEL_NAME, iter_simulated_days
+from orchestration import registry
+from orchestration.ingest import IngestReport, ingest_records, now_utc
+from orchestration.ingest_reference import ingest_reference_file
+from orchestration.readers import RawRecord
+from orchestration.seed_config import contract_rules
+from orchestration.warehouse import Warehouse
+
+INITIAL_VERSION = "v1"
+
+
+@dataclass
+class SimulationReport:
+    predictions: IngestReport
+    feedback: IngestReport
+    reference: IngestReport | None
+    start_date: dt.date
+    days: int
+
+
+def frame_records(frame: pd.DataFrame) -> list[RawRecord]:
+    """Rows of a frame as ingestion records (missing values as None, payload as JSON)."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    rows = clean.to_dict("records")
+    return [RawRecord(i + 1, orjson.dumps(r, default=str).decode(), r)
+            for i, r in enumerate(rows)]
+
+
+def ensure_initial_model(warehouse: Warehouse, german: pd.DataFrame, *, seed: int,
+                         project_dir: str) -> CreditModel:
+    """Fit the served model on the reference data; register it as v1 with its reference sample
+    the first time (until a retraining replaces it)."""
+    features, default = german_as_reference(german)
+    model = fit_credit_model(features, default, seed=seed)
+    if INITIAL_VERSION not in registry.versions(warehouse, MODEL_NAME):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "reference.csv"
+            features.assign(row_id=[f"g{i:04d}" for i in range(len(features))]).to_csv(
+                path, index=False)
+            ingest_reference_file(warehouse, path, model_name=MODEL_NAME,
+                                  model_version=INITIAL_VERSION, features=list(FEATURES))
+        scores = model.predict_default_probability(features)
+        with warehouse.connect() as conn:
+            registry.record_event(
+                conn, model_name=MODEL_NAME, model_version=INITIAL_VERSION,
+                event="registered", stage="production",
+                reason="initial model fitted on the reference data by the simulator",
+                trained_at=now_utc(), dataset_hash=None, n_training_rows=len(features),
+                validation_auc=roc_auc(default, scores), decision_threshold=model.threshold,
+                feature_list=list(FEATURES))
+    return model
+
+
+def simulate_into(warehouse: Warehouse, *, days: int, per_day: int, scenario: str, seed: int,
+                  start_date: dt.date | None = None, project_dir: str,
+                  progress: Callable[[str], None] | None = None) -> SimulationReport:
+    """Simulate `days` × `per_day` predictions and their feedback and ingest them."""
+    start_date = start_date or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days))
+    german = load_german_credit(Path(project_dir) / "seeds" / "german_credit.csv")
+    model = ensure_initial_model(warehouse, german, seed=seed, project_dir=project_dir)
+    rules = contract_rules(project_dir)
+    pending_feedback: list[pd.DataFrame] = []
+
+    def prediction_chunks() -> Iterator[list[RawRecord]]:
+        for day, traffic in enumerate(iter_simulated_days(
+                german, days=days, per_day=per_day, scenario=scenario, seed=seed,
+                start_date=start_date, model=model, model_version=INITIAL_VERSION)):
+            pending_feedback.append(traffic.feedback)
+            if progress:
+                progress(f"simulated day {day + 1}/{days} ({start_date + dt.timedelta(day)})")
+            yield frame_records(traffic.predictions)
+
+    predictions = ingest_records(warehouse, "predictions", prediction_chunks(), rules=rules,
+                                 source_file=f"simulate:{scenario}:seed={seed}")
+
+    def feedback_chunks() -> Iterator[list[RawRecord]]:
+        while pending_feedback:
+            yield frame_records(pending_feedback.pop(0))
+
+    feedback = ingest_records(warehouse, "feedback", feedback_chunks(), rules=rules,
+                              source_file=f"simulate:{scenario}:seed={seed}")
+    return SimulationReport(predictions, feedback, None, start_date, days)
