@@ -46,7 +46,7 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 
 def ks_test(reference: np.ndarray, current: np.ndarray) -> KsResult:
-    """Two-sample KS statistic sup|F_ref - F_cur| and p-value, as scipy.stats.ks_2samp (NaN dropped)."""
+    """Two-sample KS sup|F_ref - F_cur| and p-value as scipy.stats.ks_2samp, NaN dropped."""
     ref, cur = _finite(reference), _finite(current)
     if ref.size == 0 or cur.size == 0:
         return KsResult(None, None, int(ref.size), int(cur.size))

@@ -64,7 +64,7 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def roc_auc(y_true: ArrayLike, score: ArrayLike) -> float | None:
-    """AUC = (sum of positives' average ranks - n1(n1+1)/2) / (n1 n0) (Mann-Whitney); None if one class."""
+    """AUC = (positives' average-rank sum - n1(n1+1)/2) / (n1 n0), Mann-Whitney; None if 1 class."""
     y = _binary(y_true, "y_true")
     s = np.asarray(score, dtype=float).ravel()
     _same_length(y, s, "score")
@@ -190,7 +190,7 @@ def summarise_group_metrics(frame: pd.DataFrame) -> FairnessSummary:
 
 def fairness_summary(y_true_favorable: ArrayLike, y_pred_favorable: ArrayLike,
                      groups: ArrayLike, *, min_group_size: int) -> FairnessSummary:
-    """Fairness summary (as fairlearn, between_groups) of group_metrics, suppressed groups left out."""
+    """Fairness summary (fairlearn, between_groups) of group_metrics, suppressed groups left out."""
     return summarise_group_metrics(group_metrics(y_true_favorable, y_pred_favorable, groups,
                                                  min_group_size=min_group_size))
 

@@ -81,6 +81,8 @@ def parse_timestamp(value: object, field: str) -> dt.datetime:
 
 def _text(record: Mapping, field: str, *, required: bool = True) -> str | None:
     value = record.get(field)
+    if type(value) is str and value:  # the common case first: ingestion is per row
+        return value
     if value is None or value == "":
         if required:
             raise Rejected(MISSING_FIELD, f"{field} is missing")
@@ -92,6 +94,8 @@ def _text(record: Mapping, field: str, *, required: bool = True) -> str | None:
 
 def _number(record: Mapping, field: str, *, required: bool = True) -> float | None:
     value = record.get(field)
+    if type(value) is float or type(value) is int:
+        return float(value)
     if value is None or value == "":
         if required:
             raise Rejected(MISSING_FIELD, f"{field} is missing")
@@ -128,7 +132,8 @@ def validate_prediction(record: object, rules: ContractRules) -> dict:
         raise Rejected(NOT_AN_OBJECT,
                        f"a prediction must be an object, got {type(record).__name__}")
     for field in PREDICTION_REQUIRED:
-        if record.get(field) is None or record.get(field) == "":
+        value = record.get(field)
+        if value is None or (type(value) is str and not value):
             raise Rejected(MISSING_FIELD, f"{field} is missing")
     model_name = _text(record, "model_name")
     if model_name not in rules.known_models:
@@ -164,7 +169,8 @@ def validate_feedback(record: object, rules: ContractRules) -> dict:
     if not isinstance(record, Mapping):
         raise Rejected(NOT_AN_OBJECT, f"feedback must be an object, got {type(record).__name__}")
     for field in FEEDBACK_REQUIRED:
-        if record.get(field) is None or record.get(field) == "":
+        value = record.get(field)
+        if value is None or (type(value) is str and not value):
             raise Rejected(MISSING_FIELD, f"{field} is missing")
     kind = _text(record, "kind").lower()
     if kind not in FEEDBACK_KINDS:

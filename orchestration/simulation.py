@@ -15,7 +15,7 @@ import pandas as pd
 from models_ml.credit_model import (
     FEATURES,
     CreditModel,
-    fit_credit_model,
+    fit_reference_model,
     german_as_reference,
     load_german_credit,
 )
@@ -53,7 +53,8 @@ def ensure_initial_model(warehouse: Warehouse, german: pd.DataFrame, *, seed: in
     """Fit the served model on the reference data; register it as v1 with its reference sample
     the first time (until a retraining replaces it)."""
     features, default = german_as_reference(german)
-    model = fit_credit_model(features, default, seed=seed)
+    # Reweighed by sex × age band, so the served model is fair before the incident.
+    model = fit_reference_model(german, seed=seed)
     if INITIAL_VERSION not in registry.versions(warehouse, MODEL_NAME):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "reference.csv"

@@ -1,0 +1,1 @@
+"""Benchmarks of Vigie against the tools a team would otherwise use."""
