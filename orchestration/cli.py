@@ -165,6 +165,18 @@ def _simulate(warehouse, days, per_day, scenario, seed, start_date) -> None:
         f"in {time.perf_counter() - started:.1f}s")
 
 
+@main.command(help="Write a static HTML report drawn from the marts.")
+@click.option("--output", default="warehouse/report.html", show_default=True,
+              type=click.Path(dir_okay=False))
+@target_option
+@one_line_errors
+def report(output: str, target: str | None) -> None:
+    from orchestration.report import write_report
+
+    path = write_report(warehouse_for(target), output)
+    click.echo(f"report written to {path}")
+
+
 @main.command(help="Run `dbt build` (seeds, models, tests) on the warehouse.")
 @target_option
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental marts from scratch.")
