@@ -1,0 +1,116 @@
+{#- Parity by group, shared by marts.group_parity, group_parity_7d and candidate_parity.
+
+    `relation` (a relation or CTE name) holds one row per scored row × sensitive attribute with
+    the columns in `partition_by`, attribute, group_name, is_favorable_decision (boolean) and
+    is_favorable_outcome (boolean, null when the row has no label). `thresholds` names a relation
+    with threshold_name / threshold_value (the seed) holding min_group_size.
+
+    As fairlearn with y_true = favourable outcome and y_pred = favourable decision:
+    selection_rate = favourable decisions / rows; true_positive_rate = P(favourable decision |
+    favourable outcome); false_positive_rate = P(favourable decision | unfavourable outcome),
+    both over labelled rows and null when their denominator is 0. -#}
+{% macro group_parity_from(relation, partition_by, thresholds='thresholds') %}
+    {{ return(adapter.dispatch('group_parity_from', 'vigie')(relation, partition_by, thresholds)) }}
+{% endmacro %}
+
+{% macro default__group_parity_from(relation, partition_by, thresholds) %}
+    {%- if partition_by is string or partition_by is not sequence or partition_by | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "group_parity_from: argument `partition_by` must be a non-empty list of columns, got "
+            ~ partition_by) }}
+    {%- endif -%}
+    {%- set double = vigie.type_double() -%}
+    {%- set bigint = dbt.type_bigint() -%}
+    {%- set decided = "case when is_favorable_decision then 1 else 0 end" -%}
+    {%- set labelled = "case when is_favorable_outcome is not null then 1 else 0 end" -%}
+    {%- set good = "case when is_favorable_outcome then 1 else 0 end" -%}
+    {%- set bad = "case when not is_favorable_outcome then 1 else 0 end" -%}
+    {%- set true_favorable = "case when is_favorable_outcome and is_favorable_decision then 1 else 0 end" -%}
+    {%- set false_favorable = "case when not is_favorable_outcome and is_favorable_decision then 1 else 0 end" -%}
+    select
+        {%- for column in partition_by %}
+        {{ column }},
+        {%- endfor %}
+        attribute,
+        group_name,
+        cast(count(*) as {{ bigint }}) as n_predictions,
+        cast(sum({{ decided }}) as {{ bigint }}) as n_favorable_decisions,
+        cast(sum({{ decided }}) as {{ double }}) / count(*) as selection_rate,
+        cast(sum({{ labelled }}) as {{ bigint }}) as n_labeled,
+        cast(sum({{ good }}) as {{ bigint }}) as n_favorable_outcomes,
+        cast(sum({{ bad }}) as {{ bigint }}) as n_unfavorable_outcomes,
+        cast(sum({{ true_favorable }}) as {{ double }}) / nullif(sum({{ good }}), 0)
+            as true_positive_rate,
+        cast(sum({{ false_favorable }}) as {{ double }}) / nullif(sum({{ bad }}), 0)
+            as false_positive_rate,
+        count(*) < (
+            select min(threshold_value) from {{ thresholds }}
+            where threshold_name = 'min_group_size'
+        ) as is_suppressed
+    from {{ relation }}
+    group by
+        {%- for column in partition_by %}
+        {{ column }},
+        {%- endfor %}
+        attribute,
+        group_name
+{% endmacro %}
+
+
+{#- Per attribute, over the non-suppressed groups of a group-parity relation (fairlearn's
+    `between_groups`): demographic parity difference (max − min selection rate) and ratio
+    (min / max, null when every rate is 0), equalized odds difference (the larger of the TPR
+    and FPR differences, fairlearn's agg='worst_case'; groups whose rate is undefined are left
+    out, and the difference is null when either rate is undefined in every group), and whether
+    they meet the four-fifths ratio and the equalized-odds bound from `thresholds`. -#}
+{% macro fairness_summary_from(relation, partition_by, thresholds='thresholds') %}
+    {{ return(adapter.dispatch('fairness_summary_from', 'vigie')(relation, partition_by, thresholds)) }}
+{% endmacro %}
+
+{% macro default__fairness_summary_from(relation, partition_by, thresholds) %}
+    {%- if partition_by is string or partition_by is not sequence or partition_by | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "fairness_summary_from: argument `partition_by` must be a non-empty list of columns, got "
+            ~ partition_by) }}
+    {%- endif -%}
+    {%- set kept = "case when not is_suppressed then {} end" -%}
+    {%- set tpr_difference = "max(" ~ kept.format('true_positive_rate') ~ ") - min(" ~ kept.format('true_positive_rate') ~ ")" -%}
+    {%- set fpr_difference = "max(" ~ kept.format('false_positive_rate') ~ ") - min(" ~ kept.format('false_positive_rate') ~ ")" -%}
+    {%- set max_rate = "max(" ~ kept.format('selection_rate') ~ ")" -%}
+    {%- set min_rate = "min(" ~ kept.format('selection_rate') ~ ")" -%}
+    select
+        {%- for column in partition_by %}
+        {{ column }},
+        {%- endfor %}
+        attribute,
+        cast(count(*) as {{ dbt.type_bigint() }}) as n_groups,
+        cast(sum(case when is_suppressed then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as n_suppressed_groups,
+        {{ min_rate }} as min_selection_rate,
+        {{ max_rate }} as max_selection_rate,
+        {{ max_rate }} - {{ min_rate }} as demographic_parity_difference,
+        {{ min_rate }} / nullif({{ max_rate }}, 0) as demographic_parity_ratio,
+        {{ tpr_difference }} as true_positive_rate_difference,
+        {{ fpr_difference }} as false_positive_rate_difference,
+        case
+            when {{ tpr_difference }} >= {{ fpr_difference }} then {{ tpr_difference }}
+            else {{ fpr_difference }}
+        end as equalized_odds_difference,
+        {{ min_rate }} / nullif({{ max_rate }}, 0) >= (
+            select min(threshold_value) from {{ thresholds }}
+            where threshold_name = 'four_fifths_ratio'
+        ) as passes_four_fifths_rule,
+        case
+            when {{ tpr_difference }} >= {{ fpr_difference }} then {{ tpr_difference }}
+            else {{ fpr_difference }}
+        end <= (
+            select min(threshold_value) from {{ thresholds }}
+            where threshold_name = 'equalized_odds_bound'
+        ) as passes_equalized_odds
+    from {{ relation }}
+    group by
+        {%- for column in partition_by %}
+        {{ column }},
+        {%- endfor %}
+        attribute
+{% endmacro %}
