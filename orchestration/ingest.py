@@ -218,7 +218,7 @@ def file_sha256(path: str | Path) -> str:
 
 
 def ingest_file(warehouse: Warehouse, source: str, path: str | Path, *, rules: ContractRules,
-                chunk_size: int = 50_000,
+                chunk_size: int = 10_000,
                 progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
     """Ingest a JSON Lines, CSV or Parquet file of predictions or feedback."""
     chunks = read_records(path, chunk_size)
