@@ -36,7 +36,7 @@ typed as (
         feature_name,
         json_type,
         value_text,
-        case when json_type = 'number' then cast(value_text as {{ dbt.type_float() }}) end
+        case when json_type = 'number' then cast(value_text as {{ vigie.type_double() }}) end
             as value_numeric,
         case when json_type = 'string' then value_text end as value_category,
         json_type = 'null' as is_null

@@ -9,9 +9,9 @@ renamed as (
         model_version,
         feature_name,
         test_name,
-        cast(statistic as {{ dbt.type_float() }}) as test_statistic,
-        cast(effect_size as {{ dbt.type_float() }}) as effect_size,
-        cast(pvalue as {{ dbt.type_float() }}) as test_pvalue,
+        cast(statistic as {{ vigie.type_double() }}) as test_statistic,
+        cast(effect_size as {{ vigie.type_double() }}) as effect_size,
+        cast(pvalue as {{ vigie.type_double() }}) as test_pvalue,
         n_reference,
         n_current,
         computed_at

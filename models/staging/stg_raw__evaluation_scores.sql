@@ -9,7 +9,7 @@ renamed as (
         model_version,
         role as evaluation_role,
         prediction_id,
-        cast(score as {{ dbt.type_float() }}) as score,
+        cast(score as {{ vigie.type_double() }}) as score,
         decision,
         outcome,
         scored_at

@@ -7,7 +7,7 @@ renamed as (
         model_name,
         model_version,
         feature_name,
-        cast(mean_abs_contribution as {{ dbt.type_float() }}) as mean_abs_contribution,
+        cast(mean_abs_contribution as {{ vigie.type_double() }}) as mean_abs_contribution,
         n_rows as n_contribution_rows,
         computed_at
     from source

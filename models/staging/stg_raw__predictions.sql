@@ -11,9 +11,9 @@ renamed as (
         cast(scored_at as date) as window_date,
         entity_id,
         features,
-        cast(score as {{ dbt.type_float() }}) as score,
+        cast(score as {{ vigie.type_double() }}) as score,
         decision,
-        cast(latency_ms as {{ dbt.type_float() }}) as latency_ms,
+        cast(latency_ms as {{ vigie.type_double() }}) as latency_ms,
         batch_id,
         ingested_at
     from source

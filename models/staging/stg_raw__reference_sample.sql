@@ -8,7 +8,8 @@ renamed as (
         model_version,
         row_id as reference_row_id,
         feature_name,
-        value as value_text
+        value as value_text,
+        ingested_at
     from source
 )
 
