@@ -1,0 +1,252 @@
+"""Python recomputation of the monitoring marts (schema_conformance, feature_drift,
+feature_distributions, drift_summary) with numpy/pandas and models_ml.drift, from the same raw
+frames the tests write, so every mart row can be compared with an independent reference."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from models_ml import drift
+
+NULL = drift.NULL_CATEGORY
+QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
+
+
+def load_schema(path: str) -> pd.DataFrame:
+    """seeds/feature_schema.csv as a frame indexed by (model_name, feature_name)."""
+    schema = pd.read_csv(path, keep_default_na=False, na_values={"min_value": [""],
+                                                                 "max_value": [""]})
+    schema["allowed_values"] = schema["allowed_values"].replace("", None)
+    return schema.set_index(["model_name", "feature_name"])
+
+
+def _problem(value: object, spec: Mapping[str, object]) -> str | None:
+    """The conformance problem of a non-null value, in the mart's order (None = conforms)."""
+    kind = spec["feature_type"]
+    if kind in ("numeric", "integer"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "type_error"
+        if kind == "integer" and float(value) != math.floor(value):
+            return "type_error"
+        low, high = spec["min_value"], spec["max_value"]
+        if (not pd.isna(low) and value < low) or (not pd.isna(high) and value > high):
+            return "out_of_range"
+        return None
+    if not isinstance(value, str):
+        return "type_error"
+    allowed = spec["allowed_values"]
+    if allowed is not None and value not in str(allowed).split("|"):
+        return "unknown_category"
+    return None
+
+
+def expected_conformance(predictions: pd.DataFrame, schema: pd.DataFrame) -> pd.DataFrame:
+    """schema_conformance recomputed row by row from the predictions' feature dicts."""
+    rows = []
+    predictions = predictions.assign(window_date=pd.to_datetime(predictions["scored_at"],
+                                                                utc=True).dt.date)
+    for (day, model), group in predictions.groupby(["window_date", "model_name"]):
+        expected = [f for (m, f) in schema.index if m == model]
+        observed = {key for features in group["features"] for key in features}
+        for feature in sorted(set(expected) | observed):
+            spec = schema.loc[(model, feature)] if feature in expected else None
+            values = [f[feature] for f in group["features"] if feature in f]
+            n_rows, n_present = len(group), len(values)
+            n_missing = n_rows - n_present + sum(v is None for v in values)
+            problems = [_problem(v, spec) for v in values if v is not None] if spec is not None \
+                else []
+            missing_bad = n_missing if spec is not None and not spec["is_nullable"] else 0
+            counts = {p: problems.count(p) for p in ("type_error", "out_of_range",
+                                                     "unknown_category")}
+            bad = missing_bad + sum(counts.values())
+            rows.append({
+                "window_date": day, "model_name": model, "feature_name": feature,
+                "is_expected": spec is not None, "is_observed": n_present > 0,
+                "n_rows": n_rows, "n_present": n_present, "n_missing": n_missing,
+                "n_missing_not_allowed": missing_bad, "n_type_errors": counts["type_error"],
+                "n_out_of_range": counts["out_of_range"],
+                "n_unknown_category": counts["unknown_category"], "n_nonconforming": bad,
+                "conformance_rate": (n_rows - bad) / n_rows if spec is not None else None,
+            })
+    return pd.DataFrame(rows)
+
+
+def _numeric(values: list[object]) -> np.ndarray:
+    """Numbers as float (JSON numbers only; anything else is missing)."""
+    return np.array([float(v) for v in values
+                     if isinstance(v, int | float) and not isinstance(v, bool)], dtype=float)
+
+
+def _categories(values: list[object]) -> dict[str, int]:
+    """Category counts, anything but a string (absent, null, number) counted as NULL."""
+    counts: dict[str, int] = {}
+    for value in values:
+        key = value if isinstance(value, str) else NULL
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _summary(values: np.ndarray, prefix: str) -> dict[str, float | None]:
+    """Mean, sample std (ddof=1) and linear quantiles, None when there are too few values."""
+    out: dict[str, float | None] = {
+        f"{prefix}_mean": float(values.mean()) if values.size else None,
+        f"{prefix}_std": float(values.std(ddof=1)) if values.size > 1 else None,
+    }
+    for name, q in QUANTILES.items():
+        out[f"{prefix}_{name}"] = float(np.quantile(values, q)) if values.size else None
+    return out
+
+
+def _reference_values(reference: pd.DataFrame, version: str, feature: str,
+                      kind: str) -> list[object]:
+    """One value per reference row of the version (None where the feature is absent/null)."""
+    rows = reference[reference["model_version"] == version]
+    row_ids = rows["row_id"].drop_duplicates()
+    texts = rows[rows["feature_name"] == feature].set_index("row_id")["value"]
+    values = texts.reindex(row_ids).tolist()
+    if kind == "categorical":
+        return [v if isinstance(v, str) else None for v in values]
+    return [float(v) if isinstance(v, str) else None for v in values]
+
+
+def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame, drift_tests: pd.DataFrame,
+                   schema: pd.DataFrame, thresholds: Mapping[str, float]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """feature_drift and feature_distributions recomputed with numpy and models_ml.drift."""
+    drift_rows, bin_rows = [], []
+    predictions = predictions.assign(window_date=pd.to_datetime(predictions["scored_at"],
+                                                                utc=True).dt.date)
+    for (day, model, version), group in predictions.groupby(
+            ["window_date", "model_name", "model_version"]):
+        for (m, feature), spec in schema.iterrows():
+            if m != model:
+                continue
+            kind = spec["feature_type"]
+            current = [f.get(feature) for f in group["features"]]
+            ref = _reference_values(reference, version, feature, kind)
+            row = {"window_date": day, "model_name": model, "model_version": version,
+                   "feature_name": feature, "feature_type": kind, "n_reference": len(ref),
+                   "n_current": len(current)}
+            if kind == "categorical":
+                ref_counts, cur_counts = _categories(ref), _categories(current)
+                row["psi"] = drift.categorical_psi(ref_counts, cur_counts) if ref else None
+                cur_values = [v for v in current if isinstance(v, str)]
+                row.update(_summary(np.array([]), "reference"))
+                row.update(_summary(np.array([]), "current"))
+                bin_rows += _category_bins(row, ref_counts, cur_counts)
+                n_ref_values = sum(v is not None for v in ref)
+            else:
+                ref_array, cur_array = _numeric(ref), _numeric(current)
+                row["psi"] = drift.psi(ref_array, cur_array)
+                cur_values = cur_array.tolist()
+                row.update(_summary(ref_array, "reference"))
+                row.update(_summary(cur_array, "current"))
+                bin_rows += _numeric_bins(row, ref_array, cur_array)
+                n_ref_values = ref_array.size
+            row["null_rate_reference"] = 1 - n_ref_values / len(ref) if ref else None
+            row["null_rate_current"] = 1 - len(cur_values) / len(current)
+            row.update(_drift_rule(row, drift_tests, thresholds))
+            drift_rows.append(row)
+    frame = pd.DataFrame(drift_rows)
+    frame["std_ratio"] = [c / r if r else None
+                          for c, r in zip(frame["current_std"], frame["reference_std"],
+                                          strict=True)]
+    return frame, pd.DataFrame(bin_rows)
+
+
+def _drift_rule(row: dict, drift_tests: pd.DataFrame,
+                thresholds: Mapping[str, float]) -> dict[str, object]:
+    """The drift test columns and the drift decision (test rule, else PSI >= psi_alert)."""
+    test_name = "chi_square" if row["feature_type"] == "categorical" else "ks"
+    match = drift_tests[(drift_tests["window_date"] == row["window_date"])
+                        & (drift_tests["model_version"] == row["model_version"])
+                        & (drift_tests["feature_name"] == row["feature_name"])
+                        & (drift_tests["test_name"] == test_name)]
+    out: dict[str, object] = {"ks_statistic": None, "ks_pvalue": None,
+                              "chi_square_statistic": None, "chi_square_pvalue": None,
+                              "cramers_v": None}
+    if len(match) and not pd.isna(match["pvalue"].iloc[0]):
+        test = match.sort_values("computed_at").iloc[-1]
+        effect = test["statistic"] if test_name == "ks" else test["effect_size"]
+        if test_name == "ks":
+            out.update(ks_statistic=test["statistic"], ks_pvalue=test["pvalue"])
+        else:
+            out.update(chi_square_statistic=test["statistic"],
+                       chi_square_pvalue=test["pvalue"], cramers_v=test["effect_size"])
+        out["is_drifted"] = bool(test["pvalue"] < thresholds["drift_alpha"]
+                                 and effect >= thresholds["drift_effect_size"])
+        out["drift_rule"] = test_name
+        return out
+    psi = row["psi"]
+    out["is_drifted"] = psi is not None and psi >= thresholds["psi_alert"]
+    out["drift_rule"] = "psi"
+    return out
+
+
+def _term(ref_share: float | None, cur_share: float | None) -> float | None:
+    if ref_share is None or cur_share is None:
+        return None
+    r, c = max(ref_share, drift.PSI_FLOOR), max(cur_share, drift.PSI_FLOOR)
+    return (c - r) * math.log(c / r)
+
+
+def _key(row: dict) -> dict:
+    return {k: row[k] for k in ("window_date", "model_name", "model_version", "feature_name",
+                                "feature_type")}
+
+
+def _numeric_bins(row: dict, ref: np.ndarray, cur: np.ndarray) -> list[dict]:
+    """PSI bins of a numeric feature (np.quantile edges, right-closed)."""
+    if ref.size == 0:
+        return []
+    edges = drift.psi_bin_edges(ref)
+    n_bins = edges.size + 1
+    ref_counts = np.bincount(drift.psi_bin_index(ref, edges), minlength=n_bins)
+    cur_counts = np.bincount(drift.psi_bin_index(cur, edges), minlength=n_bins)
+    out = []
+    for i in range(n_bins):
+        ref_share = ref_counts[i] / ref.size
+        cur_share = cur_counts[i] / cur.size if cur.size else None
+        out.append({**_key(row), "bin_label": f"bin {i + 1:02d}", "bin_index": i + 1,
+                    "lower_bound": edges[i - 1] if i > 0 else None,
+                    "upper_bound": edges[i] if i < edges.size else None,
+                    "n_reference": int(ref_counts[i]), "n_current": int(cur_counts[i]),
+                    "reference_proportion": ref_share, "current_proportion": cur_share,
+                    "psi_contribution": _term(ref_share, cur_share)})
+    return out
+
+
+def _category_bins(row: dict, ref: dict[str, int], cur: dict[str, int]) -> list[dict]:
+    """One bin per category of either side."""
+    n_ref, n_cur = sum(ref.values()), sum(cur.values())
+    out = []
+    for category in sorted(set(ref) | set(cur)):
+        ref_share = ref.get(category, 0) / n_ref if n_ref else None
+        cur_share = cur.get(category, 0) / n_cur if n_cur else None
+        out.append({**_key(row), "bin_label": category, "bin_index": None,
+                    "category_value": category, "n_reference": ref.get(category, 0),
+                    "n_current": cur.get(category, 0), "reference_proportion": ref_share,
+                    "current_proportion": cur_share,
+                    "psi_contribution": _term(ref_share, cur_share)})
+    return out
+
+
+def expected_summary(feature_drift: pd.DataFrame, thresholds: Mapping[str, float]) -> pd.DataFrame:
+    """drift_summary recomputed from a feature_drift frame with models_ml.drift.drift_status."""
+    rows = []
+    for (day, model, version), group in feature_drift.groupby(
+            ["window_date", "model_name", "model_version"]):
+        share = group["is_drifted"].sum() / len(group)
+        rows.append({"window_date": day, "model_name": model, "model_version": version,
+                     "n_features": len(group), "n_drifted": int(group["is_drifted"].sum()),
+                     "drift_share": share,
+                     "status": drift.drift_status(share,
+                                                  warning=thresholds["drift_share_warning"],
+                                                  alert=thresholds["drift_share_alert"]),
+                     "drifted_features": ", ".join(sorted(group.loc[group["is_drifted"],
+                                                                    "feature_name"]))})
+    return pd.DataFrame(rows)
