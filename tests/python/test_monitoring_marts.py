@@ -37,10 +37,6 @@ KEYS = {
 }
 SELECT = "select * from marts.{mart}"
 SELECT_MONITORING = ("--select", "+path:models/marts/monitoring")
-# Passed through from staging.stg_raw__drift_tests, which casts with dbt.type_float(): a 4-byte
-# REAL on DuckDB, so these hold about 7 significant digits there (reported to its owner).
-FLOAT32_COLUMNS = {"ks_statistic", "ks_pvalue", "chi_square_statistic", "chi_square_pvalue",
-                   "cramers_v"}
 CATEGORIES = {"sex": ["female", "male"], "housing": ["free", "own", "rent"],
               "saving_accounts": ["little", "moderate", "not_known", "quite rich", "rich"],
               "checking_account": ["little", "moderate", "not_known", "rich"],
@@ -161,7 +157,7 @@ def assert_frames_match(actual: pd.DataFrame, wanted: pd.DataFrame, keys: list[s
                 lambda v: isinstance(v, str | dt.date)).all():
             assert got.tolist() == want.tolist(), column
         else:
-            rtol = 1e-6 if column in FLOAT32_COLUMNS else 1e-9
+            rtol = 1e-9
             np.testing.assert_allclose(got.astype(float), want.astype(float), rtol=rtol,
                                        atol=1e-12, err_msg=column)
 
