@@ -12,6 +12,6 @@
 
 {% macro default__test_expect_column_mean_to_be_between(model, column_name, min_value, max_value,
                                                         group_by, row_condition, strictly) %}
-{{ vigie_failing_aggregates(model, 'avg(cast(' ~ column_name ~ ' as ' ~ dbt.type_float() ~ '))',
+{{ vigie_failing_aggregates(model, 'avg(cast(' ~ column_name ~ ' as ' ~ type_double() ~ '))',
                             min_value, max_value, group_by, row_condition, strictly) }}
 {% endmacro %}

@@ -15,7 +15,7 @@
 {% macro default__test_expect_column_proportion_of_unique_values_to_be_between(
         model, column_name, min_value, max_value, group_by, row_condition, strictly) %}
 {%- set aggregate -%}
-    cast(count(distinct {{ column_name }}) as {{ dbt.type_float() }})
+    cast(count(distinct {{ column_name }}) as {{ type_double() }})
         / nullif(count({{ column_name }}), 0)
 {%- endset -%}
 {{ vigie_failing_aggregates(model, aggregate, min_value, max_value, group_by, row_condition,

@@ -17,6 +17,6 @@
                                                                    group_by, row_condition,
                                                                    strictly) %}
 {{ vigie_failing_aggregates(
-    model, percentile_cont('cast(' ~ column_name ~ ' as ' ~ dbt.type_float() ~ ')', quantile),
+    model, percentile_cont('cast(' ~ column_name ~ ' as ' ~ type_double() ~ ')', quantile),
     min_value, max_value, group_by, row_condition, strictly) }}
 {% endmacro %}

@@ -13,6 +13,6 @@
 {% macro default__test_expect_column_stdev_to_be_between(model, column_name, min_value, max_value,
                                                          group_by, row_condition, strictly) %}
 {{ vigie_failing_aggregates(
-    model, stddev_samp('cast(' ~ column_name ~ ' as ' ~ dbt.type_float() ~ ')'),
+    model, stddev_samp('cast(' ~ column_name ~ ' as ' ~ type_double() ~ ')'),
     min_value, max_value, group_by, row_condition, strictly) }}
 {% endmacro %}

@@ -1,0 +1,90 @@
+-- One row per prediction × sensitive attribute of its model, with the group the value falls in
+-- (seeds/sensitive_groups: numeric bands [lower_bound, upper_bound), categories by value) and the
+-- decision's and latest label's favourability. A missing value (key absent or JSON null) or a
+-- value in no band is the group 'unknown': no prediction is dropped.
+with predictions as (
+    select * from {{ ref('int_predictions_decided') }}
+),
+
+labels as (
+    select prediction_id, is_favorable_outcome from {{ ref('int_labels_latest') }}
+),
+
+attributes as (
+    select * from {{ ref('int_model_sensitive_attributes') }}
+),
+
+bands as (
+    select attribute, group_name, lower_bound, upper_bound, category_value
+    from {{ ref('sensitive_groups') }}
+),
+
+sensitive_values as (
+    select prediction_id, feature_name, value_text, value_numeric, value_category
+    from {{ ref('int_prediction_features_unpivoted') }}
+    where feature_name in (select attribute from attributes)
+),
+
+prediction_attributes as (
+    select
+        predictions.prediction_id,
+        predictions.model_name,
+        predictions.model_version,
+        predictions.window_date,
+        predictions.is_favorable_decision,
+        labels.is_favorable_outcome,
+        attributes.attribute
+    from predictions
+    inner join attributes on predictions.model_name = attributes.model_name
+    left join labels on predictions.prediction_id = labels.prediction_id
+),
+
+valued as (
+    select
+        prediction_attributes.*,
+        sensitive_values.value_text,
+        sensitive_values.value_numeric
+    from prediction_attributes
+    left join sensitive_values
+        on prediction_attributes.prediction_id = sensitive_values.prediction_id
+        and prediction_attributes.attribute = sensitive_values.feature_name
+),
+
+banded as (
+    select
+        valued.*,
+        bands.group_name,
+        -- overlapping bands are a seed error (tests/dbt): keep the first by name, never two
+        row_number() over (
+            partition by valued.prediction_id, valued.attribute order by bands.group_name
+        ) as band_rank
+    from valued
+    left join bands
+        on valued.attribute = bands.attribute
+        and (
+            (bands.category_value is not null and valued.value_text = bands.category_value)
+            or (
+                bands.category_value is null
+                and valued.value_numeric is not null
+                and (bands.lower_bound is null or valued.value_numeric >= bands.lower_bound)
+                and (bands.upper_bound is null or valued.value_numeric < bands.upper_bound)
+            )
+        )
+),
+
+final as (
+    select
+        banded.prediction_id,
+        banded.model_name,
+        banded.model_version,
+        banded.window_date,
+        banded.attribute,
+        coalesce(banded.group_name, 'unknown') as group_name,
+        banded.value_text as attribute_value,
+        banded.is_favorable_decision,
+        banded.is_favorable_outcome
+    from banded
+    where banded.band_rank = 1
+)
+
+select * from final

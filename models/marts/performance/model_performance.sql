@@ -1,0 +1,101 @@
+-- Model performance per day × model × version on the labelled predictions of that day, with
+-- the unfavourable outcome as the positive class (as the score) and an unfavourable decision as
+-- a positive prediction; validation_auc is the version's latest 'registered' registry row.
+with decided as (
+    select * from {{ ref('int_predictions_decided') }}
+),
+
+labels as (
+    select * from {{ ref('int_labels_latest') }}
+    where is_favorable_outcome is not null
+),
+
+registry as (
+    select * from {{ ref('stg_raw__model_registry') }}
+    where registry_event = 'registered'
+),
+
+days as (
+    select distinct window_date, model_name, model_version from decided
+),
+
+labelled as (
+    select
+        labels.window_date,
+        labels.model_name,
+        labels.model_version,
+        cast(labels.score as {{ vigie.type_double() }}) as score,
+        case when labels.is_favorable_outcome then 0 else 1 end as is_positive,
+        case when decided.is_favorable_decision then 0 else 1 end as is_predicted_positive
+    from labels
+    inner join decided on labels.prediction_id = decided.prediction_id
+),
+
+auc as (
+    {{ vigie.roc_auc_from('labelled', ['window_date', 'model_name', 'model_version'],
+                          'score', 'is_positive') }}
+),
+
+confusion as (
+    select
+        window_date,
+        model_name,
+        model_version,
+        count(*) as n_labeled,
+        sum(case when is_positive = 1 and is_predicted_positive = 1 then 1 else 0 end) as n_tp,
+        sum(case when is_positive = 0 and is_predicted_positive = 1 then 1 else 0 end) as n_fp,
+        sum(case when is_positive = 1 and is_predicted_positive = 0 then 1 else 0 end) as n_fn,
+        sum(case when is_positive = 0 and is_predicted_positive = 0 then 1 else 0 end) as n_tn,
+        avg((score - is_positive) * (score - is_positive)) as brier_score
+    from labelled
+    group by window_date, model_name, model_version
+),
+
+validation as (
+    select
+        model_name,
+        model_version,
+        cast(validation_auc as {{ vigie.type_double() }}) as validation_auc,
+        row_number() over (
+            partition by model_name, model_version
+            order by recorded_at desc, registry_event_id desc
+        ) as registry_rank
+    from registry
+),
+
+final as (
+    select
+        days.window_date,
+        days.model_name,
+        days.model_version,
+        cast(coalesce(confusion.n_labeled, 0) as {{ dbt.type_bigint() }}) as n_labeled,
+        cast(coalesce(auc.n_positive, 0) as {{ dbt.type_bigint() }}) as n_positive,
+        cast(coalesce(auc.n_negative, 0) as {{ dbt.type_bigint() }}) as n_negative,
+        auc.roc_auc,
+        cast(confusion.n_tp as {{ vigie.type_double() }})
+            / nullif(confusion.n_tp + confusion.n_fp, 0) as precision,
+        cast(confusion.n_tp as {{ vigie.type_double() }})
+            / nullif(confusion.n_tp + confusion.n_fn, 0) as recall,
+        cast(2 * confusion.n_tp as {{ vigie.type_double() }})
+            / nullif(2 * confusion.n_tp + confusion.n_fp + confusion.n_fn, 0) as f1,
+        cast(confusion.n_tp + confusion.n_tn as {{ vigie.type_double() }})
+            / nullif(confusion.n_labeled, 0) as accuracy,
+        cast(confusion.brier_score as {{ vigie.type_double() }}) as brier_score,
+        validation.validation_auc,
+        validation.validation_auc - auc.roc_auc as auc_gap
+    from days
+    left join confusion
+        on days.window_date = confusion.window_date
+        and days.model_name = confusion.model_name
+        and days.model_version = confusion.model_version
+    left join auc
+        on days.window_date = auc.window_date
+        and days.model_name = auc.model_name
+        and days.model_version = auc.model_version
+    left join validation
+        on days.model_name = validation.model_name
+        and days.model_version = validation.model_version
+        and validation.registry_rank = 1
+)
+
+select * from final
