@@ -27,9 +27,11 @@ test: $(STAMP)
 dagster: $(STAMP)
 	$(BIN)/dagster dev
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	$(BIN)/python -m bench
+# The reference tools (Evidently needs pandas 2) get a venv of their own, never .venv.
+bench:
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet -e ".[bench]"
+	.venv-bench/bin/python -m bench --rows 100000 1000000
 
 clean:
 	rm -rf target logs warehouse .dagster_home

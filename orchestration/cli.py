@@ -186,19 +186,36 @@ def build(target: str | None, full_refresh: bool) -> None:
     run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], config)
 
 
-@main.command(help="The whole job on simulated traffic: init, simulate, dbt build.")
+@main.command(help="The whole story on simulated traffic, through the Dagster definitions: "
+                    "simulate, dbt build, KS drift, drift marts, then (when a retraining "
+                    "trigger holds) train, evaluate, gate and promote or block.")
 @simulation_options
 @target_option
 @one_line_errors
 def run(days, per_day, scenario, seed, start_date, target) -> None:
+    from orchestration.jobs import run_story
+
     warehouse = warehouse_for(target)
-    started = time.perf_counter()
     say(f"init {warehouse.target} warehouse at {warehouse.config.where}")
     init_warehouse(warehouse)
-    _simulate(warehouse, days, per_day, scenario, seed, start_date)
-    say("dbt build")
-    run_dbt(["build"], warehouse.config)
-    say(f"done in {time.perf_counter() - started:.1f}s")
+    story = run_story(warehouse.config, days=days, per_day=per_day, scenario=scenario,
+                      seed=seed, start_date=start_date.date().isoformat() if start_date else None,
+                      progress=say)
+    click.echo(story.summary())
+
+
+@main.command(help="Make an earlier model version production again (recorded in the registry).")
+@click.argument("version")
+@click.option("--model-name", default="credit_risk", show_default=True)
+@click.option("--reason", default="manual rollback", show_default=True)
+@target_option
+@one_line_errors
+def rollback(version: str, model_name: str, reason: str, target: str | None) -> None:
+    from orchestration.registry import rollback as rollback_version
+
+    warehouse = warehouse_for(target)
+    rollback_version(warehouse, model_name=model_name, model_version=version, reason=reason)
+    click.echo(f"{model_name} {version} is production again ({reason})")
 
 
 if __name__ == "__main__":

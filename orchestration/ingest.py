@@ -196,16 +196,19 @@ def ingest_records(warehouse: Warehouse, source: str, chunks: Iterable[list[RawR
     batch_id = uuid.uuid4().hex
     total = IngestReport(source, batch_id)
     started = now_utc()
-    for chunk in chunks:
-        with warehouse.connect() as conn:
-            part = ingest_chunk(conn, warehouse.target, source, chunk, rules=rules,
-                                batch_id=batch_id, source_file=source_file)
-        total.add(part)
-        if progress:
-            progress(total)
-    with warehouse.connect() as conn:
-        record_batch(conn, total, source_file=source_file, file_sha256=file_sha256,
-                     started_at=started)
+    # One connection for the whole file, one transaction per chunk: a crash loses at most the
+    # chunk in flight, and a re-run skips what was stored.
+    with warehouse.session() as conn:
+        for chunk in chunks:
+            with conn.begin():
+                part = ingest_chunk(conn, warehouse.target, source, chunk, rules=rules,
+                                    batch_id=batch_id, source_file=source_file)
+            total.add(part)
+            if progress:
+                progress(total)
+        with conn.begin():
+            record_batch(conn, total, source_file=source_file, file_sha256=file_sha256,
+                         started_at=started)
     return total
 
 

@@ -122,6 +122,12 @@ class Warehouse:
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
         """A transaction on a fresh connection, committed on success, closed after."""
+        with self.session() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def session(self) -> Iterator[sa.Connection]:
+        """One connection for several transactions (the caller opens them with conn.begin())."""
         engine = self._engine()
         try:
             try:
@@ -132,7 +138,7 @@ class Warehouse:
                         target=self.target, where=self.config.where, reason=_first_line(exc)
                     )
                 ) from exc
-            with conn, conn.begin():
+            with conn:
                 yield conn
         finally:
             engine.dispose()

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- One row per evaluation score × sensitive attribute of its model: the held-out row's group
 -- (from the prediction it re-scores; 'unknown' when that prediction or its value is missing)
 -- with the evaluated version's decision and the row's outcome, as favourable or not.

@@ -1,4 +1,7 @@
--- One row per prediction × sensitive attribute of its model, with the group the value falls in
+{{ config(materialized='table') }}
+
+-- A table, not a view: the marts and their tests read it several times. One row per
+-- prediction × sensitive attribute of its model, with the group the value falls in
 -- (seeds/sensitive_groups: numeric bands [lower_bound, upper_bound), categories by value) and the
 -- decision's and latest label's favourability. A missing value (key absent or JSON null) or a
 -- value in no band is the group 'unknown': no prediction is dropped.

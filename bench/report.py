@@ -1,0 +1,161 @@
+"""bench/README.md from the results files: how to run, machine, tables, growth with size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+COMPARISONS = (
+    ("drift", "KS drift, numeric features, every day", {
+        "vigie": "Vigie drift step", "scipy": "scipy ks_2samp loop (floor)",
+        "evidently": "Evidently DataDriftPreset(method='ks')"}),
+    ("validation", "schema checks (not null, between, in set)", {
+        "vigie": "Vigie dbt build +schema_conformance",
+        "great_expectations": "Great Expectations suite"}),
+    ("parity", "parity by sex and age band, every day", {
+        "vigie": "Vigie dbt build +group_parity +fairness_summary",
+        "fairlearn": "fairlearn MetricFrame"}),
+)
+STAGES = ("ingest", "dbt_build", "drift", "training", "gate")
+
+HOW_TO_RUN = """\
+## How to run it
+
+The reference tools pin libraries differently from Vigie's own environment (Evidently 0.7
+imports a pandas internal that pandas 3 removed), so the bench has its own virtualenv;
+Vigie allows pandas 2.2+, so both live in it:
+
+```
+python3 -m venv .venv-bench
+.venv-bench/bin/pip install -e ".[bench,test]"      # test: to run tests/python/test_bench_smoke.py
+.venv-bench/bin/python -m bench --rows 100000 1000000        # about an hour on 2 busy cores
+.venv-bench/bin/python -m bench --rows 10000000 --allow-10m  # see "10 million rows" below
+```
+
+`--repeat N` (at least 3) sets the timed runs after the warm-up; `--reuse` keeps a warehouse
+already ingested at that size under `--workdir` (default `/tmp/vigie-bench`).
+`python -m bench.ingest_memory` measures ingestion alone. Raw results: `bench/results/`.
+
+## What is compared, and what "agree" means
+
+Every comparison runs both sides once on the same rows and stops the bench with a message if
+they disagree; only then are the timed runs made (a warm-up, then `--repeat` rounds, the
+order of the sides rotated between rounds). Ratio = reference median / Vigie median: above 1,
+Vigie is faster. The reference tools get their input already in memory as pandas frames (the
+load is not timed), while Vigie's side starts from the warehouse, so the ratios favour them.
+
+- **Drift**: KS of every numeric schema feature (age, job, credit_amount, duration), every
+  day, against the production version's reference sample. Vigie's side is the drift step
+  (see `vigie_path` in the results: the Dagster asset's functions, or the Arrow read plus
+  `models_ml.drift.ks_test` that it wraps). Agreement: statistic and p-value equal to
+  scipy's `ks_2samp` within 1e-9; Evidently's KS drift score (the `ks_2samp` p-value) equal
+  within 1e-9, and Evidently's verdict, which is *p < threshold* with no effect-size
+  condition (threshold set to Vigie's drift_alpha), equal to the *p < alpha* half of
+  Vigie's rule; Evidently's own DriftedColumnsCount must match that count. Vigie's full
+  verdict also needs KS >= drift_effect_size, so it flags fewer features (both counts shown).
+- **Validation**: the rules of `seeds/feature_schema.csv`; the bench data carries 1 % of
+  predictions with one defect each (out of range, unknown category, null in a non-nullable
+  feature). Agreement: per feature and rule, Vigie's failing-row count summed over days in
+  `marts.schema_conformance` equals GX's `unexpected_count`.
+- **Parity**: selection rate, TPR and FPR per day x attribute x group, and demographic
+  parity / equalized odds differences over unsuppressed groups. Agreement within 1e-9 with
+  fairlearn's MetricFrame (where a rate's denominator is 0, fairlearn returns 0 and Vigie
+  null, as DESIGN.md defines it; the bench maps fairlearn's value to null there).
+"""
+
+
+def _load(results_dir: Path) -> list[dict[str, Any]]:
+    results = [json.loads(p.read_text()) for p in results_dir.glob("rows-*.json")]
+    return sorted(results, key=lambda r: r["rows"])
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds:,.1f}" if seconds >= 1 else f"{seconds:.2f}"
+
+
+def comparison_table(results: list[dict[str, Any]]) -> str:
+    lines = ["| rows | what | Vigie side | Vigie median s | reference | reference median s "
+             "| ratio (ref / Vigie) | agree |", "|---|---|---|---|---|---|---|---|"]
+    for result in results:
+        for key, what, names in COMPARISONS:
+            if key not in result:
+                continue
+            block = result[key]
+            vigie = block["sides"]["vigie"]["median"]
+            for side, ratio in block["ratios"].items():
+                lines.append(f"| {result['rows']:,} | {what} | {names['vigie']} | {_fmt(vigie)} "
+                             f"| {names.get(side, side)} | "
+                             f"{_fmt(block['sides'][side]['median'])} | **{ratio:.2f}** | yes |")
+    return "\n".join(lines)
+
+
+def agreement_table(results: list[dict[str, Any]]) -> str:
+    lines = ["| rows | comparison | what was checked before timing (all must hold) |",
+             "|---|---|---|"]
+    for result in results:
+        for key, _, _ in COMPARISONS:
+            if key in result:
+                checked = ", ".join(f"{k} = {v}" for k, v in result[key]["agreement"].items())
+                lines.append(f"| {result['rows']:,} | {key} | {checked} |")
+    return "\n".join(lines)
+
+
+def job_table(results: list[dict[str, Any]]) -> str:
+    header = "| stage | " + " | ".join(f"{r['rows']:,} rows: s / peak MiB" for r in results)
+    if len(results) >= 2:
+        header += f" | growth {results[0]['rows']:,} -> {results[-1]['rows']:,}: time x / memory x"
+    lines = [header + " |", "|" + "---|" * header.count("|")]
+    for stage in STAGES:
+        cells = []
+        for result in results:
+            info = result["job"][stage]
+            seconds = info.get("wall_seconds", info["seconds"])
+            cells.append(f"{_fmt(seconds)} / {info['peak_rss_mib']:,.0f}")
+        if len(results) >= 2:
+            first, last = results[0]["job"][stage], results[-1]["job"][stage]
+            time_x = (last.get("wall_seconds", last["seconds"])
+                      / first.get("wall_seconds", first["seconds"]))
+            cells.append(f"{time_x:.1f} / {last['peak_rss_mib'] / first['peak_rss_mib']:.1f}")
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine_section(results: list[dict[str, Any]]) -> str:
+    m = results[-1]["machine"]
+    dates = ", ".join(f"{r['rows']:,} rows {r['started_at']}" for r in results)
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
+    loads = "; ".join(f"{r['rows']:,} rows: {r['machine']['load_average_at_start'][0]:.1f} at "
+                      f"start, {r['machine'].get('load_average_at_end', [0])[0]:.1f} at end"
+                      for r in results)
+    return (f"## The machine and the run\n\n{m['cores']} cores ({m['cpu_model']}), "
+            f"{m['memory_gib']} GiB of memory (/proc/meminfo), Python {m['python']}; "
+            f"{versions}.\n\nRuns (UTC): {dates}.\n\n"
+            "**Timings are noisy**: the machine has 2 cores and other engineers ran test suites "
+            f"(dbt builds, PostgreSQL) during the run; 1-minute load average {loads}. Compare "
+            "the ratios, measured within the same run with the sides interleaved, more than "
+            "absolute seconds.\n")
+
+
+def write_readme(results_dir: Path, readme: Path) -> None:
+    """Regenerate README.md from every rows-*.json, keeping findings.md's text verbatim."""
+    results = _load(results_dir)
+    findings = results_dir / "findings.md"
+    parts = ["# Vigie benchmarks\n",
+             "Vigie against the tools a team would otherwise use, measured side by side in one "
+             "run on the same simulated traffic (German credit grown by the simulator, 30 "
+             "days, DuckDB).\n", HOW_TO_RUN]
+    if results:
+        parts += [machine_section(results), "## Results\n", comparison_table(results), "",
+                  "### Agreement\n", agreement_table(results), "",
+                  "## The whole job, stage by stage\n",
+                  "Each stage in its own process (peak RSS = ru_maxrss of the process and the "
+                  "children it waited for, dbt included): ingest = simulate + validate + store "
+                  "(simulation time inside it is in the JSON), dbt_build = `dbt build "
+                  "--full-refresh` of the whole project, drift = KS and chi-square of every "
+                  "feature and day into raw.drift_tests, training = LightGBM candidate on the "
+                  "labelled predictions, gate = fairness and AUC checks and the decision.\n",
+                  job_table(results), ""]
+    if findings.exists():
+        parts.append(findings.read_text())
+    readme.write_text("\n".join(parts).rstrip() + "\n")

@@ -1,0 +1,78 @@
+"""The dbt project as Dagster assets: readable keys (schema/model) and groups by step."""
+
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.dbt_project import using_dagster_dev
+
+from orchestration.assets.keys import (
+    MARTS_GROUP,
+    MODEL_GROUPS,
+    RAW_GROUP,
+    SOURCE_KEYS,
+    STAGING_GROUP,
+)
+from orchestration.resources import WarehouseResource, dbt_environment
+from orchestration.warehouse import default_project_dir
+
+DBT_ASSETS_NAME = "vigie_dbt"
+
+
+class VigieDbtTranslator(DagsterDbtTranslator):
+    """Keys schema/name (sources written by Python assets map to those assets); groups by step."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        resource_type = dbt_resource_props["resource_type"]
+        name = dbt_resource_props["name"]
+        if resource_type == "source":
+            return SOURCE_KEYS.get(name, dg.AssetKey([dbt_resource_props["source_name"], name]))
+        if resource_type == "seed":
+            return dg.AssetKey(["raw", name])
+        if resource_type == "snapshot":
+            return dg.AssetKey(["snapshots", name])
+        layer = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "models"
+        return dg.AssetKey([layer, name])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props["resource_type"]
+        name = dbt_resource_props["name"]
+        if resource_type in ("seed", "source"):
+            return RAW_GROUP
+        if name in MODEL_GROUPS:
+            return MODEL_GROUPS[name]
+        fqn = dbt_resource_props["fqn"]
+        return MARTS_GROUP if len(fqn) > 2 and fqn[1] in ("marts", "snapshots") else STAGING_GROUP
+
+
+def vigie_dbt_project(target_path: str | Path | None = None, *,
+                      prepare: bool = False) -> DbtProject:
+    """The dbt project at the repository root; its manifest is parsed when missing (the
+    repository does not commit target/), under `dagster dev`, or when `prepare` is asked."""
+    root = default_project_dir()
+    target_path = Path(target_path or os.environ.get("VIGIE_DBT_TARGET_PATH", "target"))
+    project = DbtProject(project_dir=root, profiles_dir=root, target_path=target_path)
+    if using_dagster_dev():
+        project.prepare_if_dev()
+    elif prepare or not project.manifest_path.exists():
+        project.preparer.prepare(project)
+    return project
+
+
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    """@dbt_assets over the project's manifest; dbt tests become asset checks."""
+    invocations = Path(project.project_dir) / project.target_path
+
+    @dbt_assets(manifest=project.manifest_path, project=project, name=DBT_ASSETS_NAME,
+                dagster_dbt_translator=VigieDbtTranslator())
+    def vigie_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                  warehouse: WarehouseResource):
+        with dbt_environment(warehouse.config, invocations):
+            # dbt skips what is downstream of a failed test; failed tests show as failed checks.
+            yield from dbt.cli(["build"], context=context, raise_on_error=False).stream()
+
+    return vigie_dbt

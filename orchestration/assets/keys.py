@@ -1,0 +1,46 @@
+"""Asset keys and groups shared by the Python assets, the dbt translator, checks and sensors."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+RAW_GROUP, STAGING_GROUP, MARTS_GROUP = "raw", "staging", "marts"
+DRIFT_GROUP, TRAINING_GROUP, PROMOTION_GROUP = "drift", "training", "promotion"
+
+# Tables the serving system writes (here: the simulator), one asset key each.
+RAW_TRAFFIC_TABLES = ("predictions", "feedback", "reference_sample", "quarantine",
+                      "ingestion_batches")
+RAW_TRAFFIC_KEYS = {table: dg.AssetKey(["raw", table]) for table in RAW_TRAFFIC_TABLES}
+
+DRIFT_TESTS_KEY = dg.AssetKey(["drift", "ks_drift_tests"])
+CANDIDATE_MODEL_KEY = dg.AssetKey(["training", "candidate_model"])
+CANDIDATE_EVALUATION_KEY = dg.AssetKey(["promotion", "candidate_evaluation"])
+PRODUCTION_MODEL_KEY = dg.AssetKey(["promotion", "production_model"])
+
+# dbt sources written by a Python asset: the source is that asset, so dbt models reading it are
+# its downstream in the graph.
+SOURCE_KEYS = {
+    "drift_tests": DRIFT_TESTS_KEY,
+    "evaluation_scores": CANDIDATE_EVALUATION_KEY,
+    "feature_contributions": CANDIDATE_MODEL_KEY,
+    "model_registry": PRODUCTION_MODEL_KEY,
+    **RAW_TRAFFIC_KEYS,
+}
+
+# dbt models that belong with a Python step rather than with the monitoring marts.
+MODEL_GROUPS = {
+    "feature_drift": DRIFT_GROUP,
+    "drift_summary": DRIFT_GROUP,
+    "feature_importance": TRAINING_GROUP,
+    "model_versions": TRAINING_GROUP,
+    "candidate_parity": PROMOTION_GROUP,
+    "candidate_fairness_summary": PROMOTION_GROUP,
+    "promotion_decisions": PROMOTION_GROUP,
+}
+
+# The marts of the ML registry (models/marts/ml).
+ML_MARTS = ("feature_importance", "model_versions", "promotion_decisions")
+
+# Tags a trigger puts on the run it requests, so a run says why it happened.
+TRIGGER_TAG = "vigie/trigger"
+REASON_TAG = "vigie/reason"

@@ -1,0 +1,158 @@
+"""Smoke test of the bench's agreement checks on tiny data, so the bench code cannot rot.
+
+The Evidently and Great Expectations parts run only where those tools are installed (the
+bench's own virtualenv, .venv-bench); everything else runs in the main test environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bench import drift, parity, validation
+from bench.data import DEFECTS, inject_defects
+from bench.report import write_readme
+from models_ml.drift import ks_test
+from orchestration.warehouse import default_project_dir
+
+PROJECT_DIR = str(default_project_dir())
+DAYS = [dt.date(2026, 1, 1), dt.date(2026, 1, 2)]
+
+
+@pytest.fixture
+def drift_inputs() -> drift.DriftInputs:
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame({"age": rng.normal(40, 10, 80), "duration": rng.normal(20, 5, 80)})
+    current = {DAYS[0]: pd.DataFrame({"age": rng.normal(40, 10, 60),
+                                      "duration": rng.normal(20, 5, 60)}),
+               DAYS[1]: pd.DataFrame({"age": rng.normal(55, 10, 60),
+                                      "duration": [np.nan] * 5 + list(rng.normal(20, 5, 55))})}
+    return drift.DriftInputs(["age", "duration"], reference, current)
+
+
+def vigie_rows(inputs: drift.DriftInputs) -> pd.DataFrame:
+    """What Vigie's step computes per day x feature: models_ml.drift.ks_test."""
+    rows = []
+    for day, frame in inputs.current_by_day.items():
+        for name in inputs.features:
+            result = ks_test(inputs.reference[name].to_numpy(), frame[name].to_numpy())
+            rows.append({"window_date": day, "feature_name": name,
+                         "statistic": result.statistic, "pvalue": result.pvalue})
+    return pd.DataFrame(rows)
+
+
+def test_drift_agreement_against_scipy_and_a_disagreement_stops(drift_inputs):
+    ours, floor = vigie_rows(drift_inputs), drift.scipy_ks(drift_inputs)
+    expected = stats.ks_2samp(drift_inputs.reference["age"],
+                              drift_inputs.current_by_day[DAYS[1]]["age"])
+    np.testing.assert_allclose(floor.loc[2, "pvalue"], expected.pvalue)  # rows: day x feature
+    summary = drift.check_drift_agreement(ours, floor, None, alpha=0.01, effect_size=0.1)
+    assert summary["n_tests"] == 4 and summary["max_pvalue_gap_scipy"] <= drift.TOLERANCE
+    assert summary["n_p_below_alpha"] >= 1  # day 2's age moved by 1.5 standard deviations
+    broken = floor.assign(pvalue=floor["pvalue"] + 1e-6)
+    with pytest.raises(drift.DisagreementError, match="pvalue"):
+        drift.check_drift_agreement(ours, broken, None, alpha=0.01, effect_size=0.1)
+    with pytest.raises(drift.DisagreementError, match="different day x feature"):
+        drift.check_drift_agreement(ours, floor.iloc[1:], None, alpha=0.01, effect_size=0.1)
+
+
+def test_drift_agreement_with_evidently(drift_inputs):
+    pytest.importorskip("evidently")
+    theirs = drift.evidently_ks(drift_inputs, alpha=0.01)
+    summary = drift.check_drift_agreement(vigie_rows(drift_inputs), drift.scipy_ks(drift_inputs),
+                                          theirs, alpha=0.01, effect_size=0.1)
+    assert summary["n_drifted_evidently"] == summary["n_p_below_alpha"]
+
+
+def defect_frame() -> pd.DataFrame:
+    # 4 rows; failing by hand: age 150 (between), housing "castle" (in_set), sex null (not_null),
+    # credit_amount -1 (between); saving_accounts null is allowed (nullable).
+    return pd.DataFrame({
+        "sex": ["male", None, "female", "male"], "age": [30.0, 150.0, 41.0, 25.0],
+        "job": [1.0, 2.0, 0.0, 3.0], "housing": ["own", "castle", "rent", "free"],
+        "saving_accounts": [None, "little", "rich", "moderate"],
+        "checking_account": ["little", "rich", "moderate", "not_known"],
+        "credit_amount": [1000.0, 200.0, -1.0, 5000.0], "duration": [12.0, 24.0, 6.0, 48.0],
+        "purpose": ["car", "business", "repairs", "car"]})
+
+
+def hand_counts(rules: list[dict]) -> pd.DataFrame:
+    failing = {("age", "between"): 1, ("housing", "in_set"): 1, ("sex", "not_null"): 1,
+               ("credit_amount", "between"): 1}
+    return pd.DataFrame([{"feature_name": r["feature_name"], "rule": r["rule"],
+                          "n_failing": failing.get((r["feature_name"], r["rule"]), 0)}
+                         for r in rules])
+
+
+def test_validation_rules_and_agreement():
+    rules = validation.schema_rules(PROJECT_DIR)
+    kinds = {(r["feature_name"], r["rule"]) for r in rules}
+    assert ("saving_accounts", "not_null") not in kinds  # nullable in feature_schema.csv
+    assert {("age", "between"), ("purpose", "in_set"), ("sex", "not_null")} <= kinds
+    counts = hand_counts(rules)
+    summary = validation.check_validation_agreement(counts, counts, rules)
+    assert summary["n_failing_rows"] == 4
+    off = counts.assign(n_failing=counts["n_failing"] + (counts["rule"] == "in_set"))
+    with pytest.raises(drift.DisagreementError, match="failing-row counts differ"):
+        validation.check_validation_agreement(counts, off, rules)
+
+
+def test_validation_great_expectations_counts_the_hand_worked_failures():
+    pytest.importorskip("great_expectations")
+    rules = validation.schema_rules(PROJECT_DIR)
+    theirs = validation.gx_failures(defect_frame(), rules)
+    assert validation.check_validation_agreement(hand_counts(rules), theirs,
+                                                 rules)["n_failing_rows"] == 4
+
+
+def test_parity_bands_and_fairlearn_agreement():
+    pytest.importorskip("fairlearn")
+    bands = pd.read_csv(f"{PROJECT_DIR}/seeds/sensitive_groups.csv")
+    ages = pd.Series(["24", "25", "60", None, "150"])
+    assert list(parity.band_of(ages, bands[bands["attribute"] == "age"])) == [
+        "under_25", "25_39", "60_and_over", "unknown", "60_and_over"]
+    # Day 1: women approved 1 of 2, men 2 of 2 -> selection rates 0.5 and 1.0, DPD 0.5.
+    frame = pd.DataFrame({"window_date": [DAYS[0]] * 4, "sex": ["female", "female", "male", "male"],
+                          "approved": [True, False, True, True], "repaid": [1.0, 1.0, 1.0, 0.0]})
+    groups, summary = parity.fairlearn_parity(frame, ["sex"], min_group_size=1)
+    rates = groups.set_index("group_name")
+    assert rates.loc["female", "selection_rate"] == 0.5 and rates.loc["male", "selection_rate"] == 1
+    assert np.isnan(rates.loc["female", "false_positive_rate"])  # no defaulted woman: undefined
+    assert summary["demographic_parity_difference"].iloc[0] == 0.5
+    assert parity.check_parity_agreement((groups, summary), (groups, summary))["max_group_gap"] == 0
+    moved = groups.assign(selection_rate=groups["selection_rate"] + 1e-6)
+    with pytest.raises(drift.DisagreementError, match="selection_rate"):
+        parity.check_parity_agreement((moved, summary), (groups, summary))
+
+
+def test_inject_defects_changes_exactly_the_rate_of_rows():
+    features = [{"age": 30, "housing": "own", "sex": "male", "job": 1, "duration": 12,
+                 "credit_amount": 100.0, "purpose": "car"} for _ in range(700)]
+    frame = pd.DataFrame({"prediction_id": [f"p{i}" for i in range(700)], "features": features})
+    changed, n_bad = inject_defects(frame, rate=0.01, seed=1)
+    differs = [a != b for a, b in zip(frame["features"], changed["features"], strict=True)]
+    assert n_bad == 7 and sum(differs) == 7  # 1 % of 700, one of each of the 7 defects
+    assert {k for a, b in zip(frame["features"], changed["features"], strict=True)
+            for k in a if a[k] != b[k]} == {name for name, _ in DEFECTS}
+
+
+def test_readme_renders_from_results(tmp_path):
+    side = {"warmup": 1.0, "runs": [1.0, 2.0, 3.0], "median": 2.0}
+    stage = {"wall_seconds": 1.5, "seconds": 1.4, "peak_rss_mib": 300.0}
+    result = {"rows": 1000, "started_at": "2026-01-01T00:00:00+00:00",
+              "machine": {"cores": 2, "cpu_model": "cpu", "memory_gib": 23.4, "python": "3.11",
+                          "versions": {"scipy": "1"}, "load_average_at_start": [1.0, 1, 1]},
+              "job": {name: stage for name in ("ingest", "dbt_build", "drift", "training",
+                                               "gate")},
+              "drift": {"sides": {"vigie": side, "scipy": side | {"median": 1.0}},
+                        "ratios": {"scipy": 0.5}, "agreement": {"n_tests": 4}}}
+    (tmp_path / "rows-1000.json").write_text(json.dumps(result))
+    readme = tmp_path / "README.md"
+    write_readme(tmp_path, readme)
+    text = readme.read_text()
+    assert "| 1,000 | KS drift" in text and "**0.50**" in text and "| gate | 1.5 / 300 |" in text
