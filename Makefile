@@ -24,8 +24,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+## The Dagster UI on http://127.0.0.1:3000 (runs and schedules kept in .dagster_home).
 dagster: $(STAMP)
-	$(BIN)/dagster dev
+	mkdir -p .dagster_home
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
 
 # The reference tools (Evidently needs pandas 2) get a venv of their own, never .venv.
 bench:

@@ -19,6 +19,7 @@ from models_ml.metrics import cost_optimal_threshold, roc_auc
 
 LEAKAGE_ERROR = "feature {feature_name!r} alone predicts the label with AUC {auc:.4f} > {max_auc}"
 MISSING_FEATURE_ERROR = "feature {feature_name!r} is neither a predictions column nor in features"
+WEIGHT_LENGTH_ERROR = "sample_weight has {n_weights} values for {n_rows} training rows"
 NO_LABELS_ERROR = "no labelled predictions with received_at <= {as_of}: nothing to train on"
 BOOSTER_FILE = "booster.txt"
 SIDECAR_FILE = "model.json"
@@ -256,9 +257,17 @@ class TrainedModel:
 def train_candidate(training_set: TrainingSet, *, seed: int, cost_false_approval: float,
                     cost_false_refusal: float, validation_fraction: float = 0.25,
                     params: Mapping[str, Any] | None = None, num_boost_round: int = 100,
-                    leakage_auc_max: float = 0.95) -> TrainedModel:
-    """Deterministic LightGBM on a seeded stratified split; threshold minimises validation cost."""
+                    leakage_auc_max: float = 0.95,
+                    sample_weight: np.ndarray | None = None) -> TrainedModel:
+    """Deterministic LightGBM on a seeded stratified split; threshold minimises validation cost.
+
+    sample_weight: one weight per training-set row (e.g. reweighing), used by the LightGBM fit
+    only; the validation AUC and the cost-optimal threshold stay unweighted.
+    """
     X, y = training_set.X, np.asarray(training_set.y_default)
+    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    if weights is not None and weights.shape != y.shape:
+        raise ValueError(WEIGHT_LENGTH_ERROR.format(n_weights=weights.size, n_rows=y.size))
     leaky = check_leakage(X, y, leakage_auc_max)
     if leaky:
         raise LeakageError("; ".join(LEAKAGE_ERROR.format(feature_name=f.feature_name, auc=f.auc,
@@ -272,6 +281,7 @@ def train_candidate(training_set: TrainingSet, *, seed: int, cost_false_approval
     encoded = encode_features(X, feature_names, categories)
     categorical_index = [i for i, name in enumerate(feature_names) if name in categories]
     dataset = lgb.Dataset(encoded[train], label=y[train], feature_name=feature_names,
+                          weight=None if weights is None else weights[train],
                           categorical_feature=categorical_index, free_raw_data=False)
     booster = lgb.train(all_params, dataset, num_boost_round=num_boost_round)
     val_scores = booster.predict(encoded[val])

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 
 import click
 
@@ -202,6 +203,12 @@ def run(days, per_day, scenario, seed, start_date, target) -> None:
                       seed=seed, start_date=start_date.date().isoformat() if start_date else None,
                       progress=say)
     click.echo(story.summary())
+    from orchestration.report import write_report
+
+    report_path = Path(warehouse.config.project_dir) / "warehouse" / "report.html"
+    if warehouse.target == "duckdb":
+        report_path = Path(warehouse.config.resolved_duckdb_path).with_name("report.html")
+    click.echo(f"report: {write_report(warehouse, report_path)}")
 
 
 @main.command(help="Make an earlier model version production again (recorded in the registry).")

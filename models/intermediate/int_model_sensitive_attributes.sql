@@ -1,14 +1,13 @@
--- The sensitive attributes of each model seen in predictions or evaluation scores: the
--- feature_schema rows flagged is_sensitive for that model, or for the default model
--- (var vigie_default_model) when the seed configures no feature for it.
+-- The sensitive attributes of each model seen in predictions (evaluation scores re-score
+-- predictions, so their models are here too, and the production marts do not depend on the
+-- candidate's evaluation): the feature_schema rows flagged is_sensitive for that model, or for
+-- the default model (var vigie_default_model) when the seed configures no feature for it.
 with feature_schema as (
     select model_name, feature_name, is_sensitive from {{ ref('feature_schema') }}
 ),
 
 served_models as (
     select distinct model_name from {{ ref('stg_raw__predictions') }}
-    union
-    select distinct model_name from {{ ref('stg_raw__evaluation_scores') }}
 ),
 
 configured_models as (
