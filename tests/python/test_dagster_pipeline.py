@@ -1,5 +1,6 @@
-"""The Dagster pipeline on a small simulated stream: KS drift against scipy, the promotion gate
-(promoted, blocked, skipped, errored) and the drift sensor, with real dbt and DuckDB."""
+"""The Dagster pipeline on small simulated streams: KS drift against scipy and the drift sensor
+(sudden fires, clean does not), the promotion gate (promoted, blocked, skipped, errored), with
+real dbt and DuckDB. Each stream is simulated and built once per module; tests copy it."""
 
 from __future__ import annotations
 
@@ -12,26 +13,36 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
+from dagster_dbt import get_asset_key_for_model
 
-from orchestration.assets.keys import DRIFT_TESTS_KEY, PRODUCTION_MODEL_KEY, REASON_TAG
+from orchestration.assets.keys import (
+    DRIFT_TESTS_KEY,
+    PRODUCTION_MODEL_KEY,
+    REASON_TAG,
+)
 from orchestration.definitions import build_definitions
 from orchestration.jobs import execute_job, sensor_requests
 from orchestration.raw_contract import init_warehouse
 from orchestration.resources import ModelStoreResource, WarehouseResource
+from orchestration.seed_config import thresholds
 from orchestration.warehouse import Warehouse, WarehouseConfig
 
 START = "2024-01-01"
-# Candidates steered through the training asset's config (found on this stream, seed 7):
-# the migration's biased extract (women kept only when they defaulted) learns "female = risk"
-# and ranks better than production (AUC about 0.81 vs 0.74);
-UNFAIR_BETTER = {"drop_rows_where": {"sex": "female"}, "drop_outcome": "repaid"}
+# Candidates steered through the training asset's config (found on the clean stream, seed 7):
+# an operator switched reweighing off and trained on the migration's biased extract (women
+# kept only when they defaulted): the candidate learns "female = risk" and ranks better than
+# production (AUC about 0.81 vs 0.74) while approving few women;
+UNFAIR_BETTER = {"drop_rows_where": {"sex": "female"}, "drop_outcome": "repaid",
+                 "reweigh": False}
 # approving everyone is fair by construction: selection rate 1 in every group (ratio 1/1 = 1),
 # TPR = FPR = 1 in every group (equalized odds difference 0); without sex and age no SHAP share
-# is sensitive. Small steps rank better than production (AUC about 0.718 vs 0.704, delta
-# 0.014 >= 0.01); the default 100 rounds overfit this small stream (delta about 0.001 < 0.01).
+# is sensitive (and reweighing has no group to weigh: every weight is 1). Small steps rank
+# better than production (AUC about 0.718 vs 0.704, delta 0.014 >= 0.01); the default 100
+# rounds overfit this small stream (delta about 0.001 < 0.01).
 FAIR_BETTER = {"exclude_features": ["sex", "age"], "num_boost_round": 30,
                "params": {"learning_rate": 0.01}, "approval_rate": 1.0}
 FAIR_WEAKER = {"exclude_features": ["sex", "age"], "approval_rate": 1.0}
+BUILD_JOB = "build_without_tests"
 
 
 def definitions(dbt_target, config: WarehouseConfig, models) -> dg.Definitions:
@@ -40,29 +51,51 @@ def definitions(dbt_target, config: WarehouseConfig, models) -> dg.Definitions:
         "model_store": ModelStoreResource(root=str(models))})
 
 
-def build_stream(tmp_path_factory, scenario: str, days: int, per_day: int):
-    root = tmp_path_factory.mktemp(scenario)
+def build_only(defs: dg.Definitions, *models: str) -> dg.Definitions:
+    """The Definitions plus a job that builds the given dbt models (all when none) and the dbt
+    models and KS drift they read, without the dbt tests and without training or promotion:
+    the tests' warehouses need the tables only."""
+    dbt = next(a for a in defs.assets if isinstance(a, dg.AssetsDefinition)
+               and any(k.path[0] in ("staging", "marts") for k in a.keys))
+    targets = (dg.AssetSelection.assets(*[get_asset_key_for_model([dbt], m) for m in models])
+               if models else dg.AssetSelection.assets(dbt))
+    selection = (targets.upstream() & dg.AssetSelection.assets(dbt, DRIFT_TESTS_KEY)
+                 ) - dg.AssetSelection.all_asset_checks()
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[
+        dg.define_asset_job(BUILD_JOB, selection)]))
+
+
+def build_stream(root, dbt_target, scenario: str, days: int, per_day: int, *models: str):
+    """Simulate a stream and build the dbt models the tests read."""
     config = WarehouseConfig.from_env(target="duckdb", duckdb_path=str(root / "vigie.duckdb"))
     init_warehouse(Warehouse(config))
-    dbt_target = root / "dbt_target"
-    defs = definitions(dbt_target, config, root / "models")
+    defs = build_only(definitions(dbt_target, config, root / "models"), *models)
     instance = dg.DagsterInstance.ephemeral()
     simulation = {"scenario": scenario, "days": days, "per_day": per_day, "seed": 7,
                   "start_date": START}
     execute_job(defs, "simulation", instance=instance,
                 run_config={"ops": {"simulated_traffic": {"config": simulation}}})
-    execute_job(defs, "monitoring", instance=instance, raise_on_error=False)
+    execute_job(defs, BUILD_JOB, instance=instance)
     return root, config, dbt_target
 
 
 @pytest.fixture(scope="module")
-def clean_stream(tmp_path_factory):
-    return build_stream(tmp_path_factory, "clean", days=12, per_day=250)
+def dbt_target(tmp_path_factory):
+    """One dbt target folder per module: the manifest is parsed once."""
+    return tmp_path_factory.mktemp("dbt_target")
 
 
 @pytest.fixture(scope="module")
-def migration_stream(tmp_path_factory):
-    return build_stream(tmp_path_factory, "migration", days=8, per_day=250)
+def clean_stream(tmp_path_factory, dbt_target):
+    """Every model (the gate reads the fairness and ML marts), no dbt tests."""
+    return build_stream(tmp_path_factory.mktemp("clean"), dbt_target, "clean", 12, 250)
+
+
+@pytest.fixture(scope="module")
+def sudden_stream(tmp_path_factory, dbt_target):
+    """Sudden drift (amounts × 1.8, durations + 12 months after the shift day): drift marts."""
+    return build_stream(tmp_path_factory.mktemp("sudden"), dbt_target, "sudden", 8, 200,
+                        "drift_summary")
 
 
 @pytest.fixture
@@ -104,8 +137,8 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
     return {e.asset_key for e in result.get_asset_materialization_events()}
 
 
-def test_ks_statistics_equal_scipy_on_the_warehouse_values(migration_stream):
-    _, config, _ = migration_stream
+def test_ks_statistics_equal_scipy_on_the_warehouse_values(sudden_stream):
+    _, config, _ = sudden_stream
     wh = Warehouse(config)
     predictions = wh.query_df("select cast(scored_at as date) as day, "
                               "cast(features as varchar) as features from raw.predictions")
@@ -141,15 +174,21 @@ def test_ks_statistics_equal_scipy_on_the_warehouse_values(migration_stream):
                                np.sqrt(expected.statistic / table.sum()), rtol=1e-9)
 
 
-def test_drift_sensor_fires_on_migration_and_says_why(migration_stream):
-    root, config, dbt_target = migration_stream
+def test_drift_sensor_fires_on_sudden_drift_and_says_why(sudden_stream):
+    root, config, dbt_target = sudden_stream
     defs = definitions(dbt_target, config, root / "models")
     requests = sensor_requests(defs, "drift_retraining_sensor")
     assert len(requests) == 1
-    shares = Warehouse(config).query_df("select drift_share from marts.drift_summary")
-    assert shares["drift_share"].max() >= 0.3
+    bound = thresholds(config.project_dir)["retrain_drift_share"]
+    days = Warehouse(config).query_df("select window_date, drift_share, drifted_features "
+                                      "from marts.drift_summary where drift_share >= :s "
+                                      "order by window_date", {"s": bound})
+    # amount and duration drift: 2 of the 9 features (2/9 = 0.22 >= 0.2)
+    assert not days.empty and set(days["drifted_features"].iloc[-1].split(", ")) >= {
+        "credit_amount", "duration"}
     assert requests[0].tags["vigie/trigger"] == "drift"
-    assert "retrain_drift_share" in requests[0].tags[REASON_TAG]
+    reason = requests[0].tags[REASON_TAG]
+    assert "retrain_drift_share" in reason and str(days["window_date"].iloc[0]) in reason
 
 
 def test_drift_sensor_stays_quiet_on_clean_traffic(clean_stream):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from models_ml.credit_model import AGE_BAND_EDGES, reweighing_weights
 from models_ml.metrics import cost_optimal_threshold
 from models_ml.training import (
     LEAKAGE_ERROR,
@@ -226,3 +227,43 @@ def test_reference_sample_long_format(training_set):
     assert float(values["credit_amount"]) == row["credit_amount"]
     assert len(reference_sample(training_set.X, max_rows=10_000, seed=5)) == len(
         training_set.X) * len(FEATURES)
+
+
+def test_sample_weight_changes_the_fit_but_not_the_validation(training_set, model):
+    ones = np.ones(len(training_set.y_default))
+    unweighted = train_candidate(training_set, seed=7, cost_false_approval=10.0,
+                                 cost_false_refusal=1.0, sample_weight=ones)
+    # Weights of 1 are the unweighted fit: the same trees, threshold and validation rows.
+    assert unweighted.booster.model_to_string() == model.booster.model_to_string()
+    # Reweighing by sex (credit_model.reweighing_weights) plus a heavy up-weighting of renters
+    # moves the trees; the validation AUC is still the plain sklearn AUC on the held-out rows.
+    groups = training_set.X["sex"].astype(str).to_numpy()
+    weights = reweighing_weights(groups, training_set.y_default) * np.where(
+        training_set.X["housing"].astype(str).to_numpy() == "rent", 5.0, 1.0)
+    weighted = train_candidate(training_set, seed=7, cost_false_approval=10.0,
+                               cost_false_refusal=1.0, sample_weight=weights)
+    assert weighted.booster.model_to_string() != model.booster.model_to_string()
+    assert weighted.validation_prediction_ids == model.validation_prediction_ids
+    ids = pd.Index(weighted.validation_prediction_ids)
+    y_val = pd.Series(training_set.y_default, index=training_set.X.index).loc[ids].to_numpy()
+    scores = weighted.predict_default_probability(training_set.X.loc[ids])
+    np.testing.assert_allclose(weighted.validation_auc, roc_auc_score(y_val, scores), rtol=1e-12)
+    with pytest.raises(ValueError, match="sample_weight has 3 values"):
+        train_candidate(training_set, seed=7, cost_false_approval=10.0, cost_false_refusal=1.0,
+                        sample_weight=np.ones(3))
+
+
+def test_sensitive_groups_follow_the_seed_bands():
+    from orchestration.assets.training import sensitive_groups
+    from orchestration.seed_config import read_seed
+    from orchestration.warehouse import default_project_dir
+
+    project_dir = default_project_dir()
+    X = pd.DataFrame({"sex": ["female", "male", None, "male"], "age": [24.0, 25.0, 60.0, None]})
+    groups = sensitive_groups(X, str(project_dir))
+    # Bands of seeds/sensitive_groups.csv: lower_bound <= age < upper_bound, so 24 is under_25
+    # (band 0), 25 opens 25_39 (band 1) and 60 opens 60_and_over (band 3).
+    edges = sorted(int(r["upper_bound"]) for r in read_seed(project_dir, "sensitive_groups")
+                   if r["attribute"] == "age" and r["upper_bound"])
+    assert tuple(edges) == AGE_BAND_EDGES  # the served model's reweighing uses the same bands
+    assert groups.tolist() == ["|0|female", "|1|male", "|3|missing", "|missing|male"]
