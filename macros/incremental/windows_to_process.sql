@@ -15,3 +15,12 @@
     1 = 1
   {%- endif -%}
 {% endmacro %}
+
+
+{#- In an incremental model that defines a `windows` CTE (the days to rebuild), restrict an
+    import CTE to those days; a full build keeps every row. -#}
+{% macro in_windows_to_rebuild(date_column='window_date') -%}
+  {%- if is_incremental() %}
+    where {{ date_column }} in (select window_date from windows)
+  {%- endif %}
+{%- endmacro %}

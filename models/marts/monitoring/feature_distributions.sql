@@ -57,16 +57,12 @@ windows as (
 
 predictions as (
     select * from all_predictions
-    {%- if is_incremental() %}
-    where window_date in (select window_date from windows)
-    {%- endif %}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 current_values as (
     select * from {{ ref('int_feature_values_typed') }}
-    {%- if is_incremental() %}
-    where window_date in (select window_date from windows)
-    {%- endif %}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 feature_schema as (

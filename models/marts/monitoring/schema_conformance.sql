@@ -25,16 +25,12 @@ windows as (
 
 predictions as (
     select * from all_predictions
-    {%- if is_incremental() %}
-    where window_date in (select window_date from windows)
-    {%- endif %}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 feature_values as (
     select * from {{ ref('int_prediction_features_unpivoted') }}
-    {%- if is_incremental() %}
-    where window_date in (select window_date from windows)
-    {%- endif %}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 feature_schema as (
