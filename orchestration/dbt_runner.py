@@ -23,6 +23,15 @@ def dbt_executable() -> str:
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
 
+def ensure_dbt_on_path() -> None:
+    """Put this interpreter's bin folder on PATH: dagster-dbt looks dbt up by name, and a venv
+    used without activation (`.venv/bin/python -m pytest`, `.venv/bin/vigie`) is not on PATH."""
+    bin_dir = str(Path(sys.executable).parent)
+    if (Path(bin_dir) / "dbt").exists() and bin_dir not in os.environ.get("PATH", "").split(
+            os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
 def dbt_env(config: WarehouseConfig, target_path: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(config.dbt_env())

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
+from orchestration.dbt_runner import dbt_executable, ensure_dbt_on_path
 from orchestration.model_store import ModelStore
 from orchestration.warehouse import Warehouse, WarehouseConfig, default_project_dir
 
@@ -90,7 +91,9 @@ def dbt_environment(config: WarehouseConfig, target_path: Path) -> Iterator[None
 def dbt_resource(project: DbtProject) -> DbtCliResource:
     """dbt with the project and profiles.yml at the repository root; profiles.yml picks the target
     from VIGIE_TARGET, which the dbt assets set from the warehouse resource for each call."""
-    return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir))
+    ensure_dbt_on_path()
+    return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir),
+                          dbt_executable=dbt_executable())
 
 
 def default_resources(project: DbtProject, model_store_root: str | None = None) -> dict:

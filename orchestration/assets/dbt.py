@@ -17,6 +17,7 @@ from orchestration.assets.keys import (
     SOURCE_KEYS,
     STAGING_GROUP,
 )
+from orchestration.dbt_runner import ensure_dbt_on_path
 from orchestration.resources import WarehouseResource, dbt_environment
 from orchestration.warehouse import default_project_dir
 
@@ -54,6 +55,7 @@ def vigie_dbt_project(target_path: str | Path | None = None, *,
     """The dbt project at the repository root; its manifest is parsed when missing (the
     repository does not commit target/), under `dagster dev`, or when `prepare` is asked."""
     root = default_project_dir()
+    ensure_dbt_on_path()  # the manifest preparer runs `dbt parse` by name
     target_path = Path(target_path or os.environ.get("VIGIE_DBT_TARGET_PATH", "target"))
     project = DbtProject(project_dir=root, profiles_dir=root, target_path=target_path)
     if using_dagster_dev():
