@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +18,9 @@ import pandas as pd
 from models_ml.metrics import cost_optimal_threshold, roc_auc
 
 LEAKAGE_ERROR = "feature {feature_name!r} alone predicts the label with AUC {auc:.4f} > {max_auc}"
-MISSING_FEATURE_ERROR = "feature {feature_name!r} is neither a predictions column nor in features"
+MISSING_FEATURE_ERROR = "feature {feature_name!r} is not a column of the training examples"
 WEIGHT_LENGTH_ERROR = "sample_weight has {n_weights} values for {n_rows} training rows"
-NO_LABELS_ERROR = "no labelled predictions with received_at <= {as_of}: nothing to train on"
+NO_EXAMPLES_ERROR = "no labelled predictions to train on"
 BOOSTER_FILE = "booster.txt"
 SIDECAR_FILE = "model.json"
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -70,24 +70,6 @@ def _typed_column(values: pd.Series) -> pd.Series:
     return values.map(lambda v: None if pd.isna(v) else str(v)).astype("str")
 
 
-def _feature_frame(predictions: pd.DataFrame, feature_names: Sequence[str]) -> pd.DataFrame:
-    expanded = {}
-    parsed = None
-    for feature_name in feature_names:
-        if feature_name in predictions.columns:
-            column = predictions[feature_name]
-        elif "features" in predictions.columns:
-            if parsed is None:
-                parsed = [json.loads(f) if isinstance(f, str) else (f or {})
-                          for f in predictions["features"]]
-            column = pd.Series([f.get(feature_name) for f in parsed], index=predictions.index,
-                               dtype=object)
-        else:
-            raise ValueError(MISSING_FEATURE_ERROR.format(feature_name=feature_name))
-        expanded[feature_name] = _typed_column(column)
-    return pd.DataFrame(expanded, index=predictions.index)
-
-
 def _canonical(value: object) -> object:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -106,42 +88,31 @@ def dataset_hash(X: pd.DataFrame, y_default: np.ndarray) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _utc_naive(values: pd.Series | datetime) -> pd.Series | pd.Timestamp:
-    """Timestamps as zone-less UTC (the raw contract's convention); zone-less input is UTC."""
-    if isinstance(values, pd.Series):
-        converted = pd.to_datetime(values)
-        return converted.dt.tz_convert(None) if converted.dt.tz is not None else converted
-    stamp = pd.Timestamp(values)
-    return stamp.tz_convert(None) if stamp.tz is not None else stamp
+def training_set_from_examples(examples: pd.DataFrame, *,
+                               feature_names: Sequence[str]) -> TrainingSet:
+    """The training set of the given labelled examples: one row per example, sorted by id.
 
-
-def build_training_set(predictions: pd.DataFrame, labels: pd.DataFrame, *, as_of: datetime,
-                       feature_names: Sequence[str],
-                       favorable_outcomes: Collection[str]) -> TrainingSet:
-    """Predictions joined to their latest label received at or before as_of (no leakage).
-
-    predictions: prediction_id, scored_at and either a features column (dict or JSON text per
-    row) or one column per feature. labels: prediction_id, received_at, outcome. y_default is 1
-    when the outcome is not favourable. Rows are sorted by prediction_id.
+    examples: one row per labelled prediction as the warehouse's int_training_examples holds it
+    (prediction_id, scored_at, is_favorable_outcome and one column per feature); which labels
+    and predictions count (the latest label, known at the cut-off) is decided there, not here.
+    y_default is 1 when the outcome is not the favourable one.
     """
-    as_of_ts = _utc_naive(as_of)
-    labels = labels.assign(received_at=_utc_naive(labels["received_at"]))
-    known = labels[labels["outcome"].notna() & (labels["received_at"] <= as_of_ts)]
-    latest = (known.sort_values(["prediction_id", "received_at"], kind="stable")
-              .drop_duplicates("prediction_id", keep="last")[["prediction_id", "outcome"]])
-    scored = predictions.assign(scored_at=_utc_naive(predictions["scored_at"]))
-    joined = scored[scored["scored_at"] <= as_of_ts].merge(latest, on="prediction_id", how="inner")
-    if joined.empty:
-        raise ValueError(NO_LABELS_ERROR.format(as_of=as_of_ts))
-    joined = joined.assign(prediction_id=joined["prediction_id"].astype(str))
-    joined = joined.sort_values("prediction_id", kind="stable").reset_index(drop=True)
-    X = _feature_frame(joined, feature_names)
-    X.index = pd.Index(joined["prediction_id"], name="prediction_id")
-    favorable = {str(o) for o in favorable_outcomes}
-    y_default = (~joined["outcome"].astype(str).isin(favorable)).to_numpy().astype(np.int64)
+    for feature_name in feature_names:
+        if feature_name not in examples.columns:
+            raise ValueError(MISSING_FEATURE_ERROR.format(feature_name=feature_name))
+    if examples.empty:
+        raise ValueError(NO_EXAMPLES_ERROR)
+    rows = examples.reset_index(drop=True)
+    rows = rows.assign(prediction_id=rows["prediction_id"].astype(str))
+    rows = rows.sort_values("prediction_id", kind="stable").reset_index(drop=True)
+    X = pd.DataFrame({name: _typed_column(rows[name]) for name in feature_names})
+    X.index = pd.Index(rows["prediction_id"], name="prediction_id")
+    favorable = rows["is_favorable_outcome"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    y_default = (~favorable).astype(np.int64)
+    scored_at = pd.to_datetime(rows["scored_at"])
     return TrainingSet(X=X, y_default=y_default, prediction_ids=X.index.to_numpy(dtype=object),
-                       window_start=joined["scored_at"].min().to_pydatetime(),
-                       window_end=joined["scored_at"].max().to_pydatetime(),
+                       window_start=scored_at.min().to_pydatetime(),
+                       window_end=scored_at.max().to_pydatetime(),
                        dataset_hash=dataset_hash(X, y_default))
 
 
@@ -206,7 +177,6 @@ class TrainedModel:
     booster: lgb.Booster
     feature_names: list[str]
     categories: dict[str, list[str]]
-    validation_auc: float | None
     validation_prediction_ids: list[str]
     decision_threshold: float
     dataset_hash: str
@@ -236,7 +206,7 @@ class TrainedModel:
         directory.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(directory / BOOSTER_FILE))
         sidecar = {key: getattr(self, key) for key in (
-            "feature_names", "categories", "validation_auc", "validation_prediction_ids",
+            "feature_names", "categories", "validation_prediction_ids",
             "decision_threshold", "dataset_hash", "n_training_rows", "seed", "params")}
         sidecar["window_start"] = self.window_start.isoformat()
         sidecar["window_end"] = self.window_end.isoformat()
@@ -248,6 +218,8 @@ class TrainedModel:
         """Read a model written by save."""
         directory = Path(path)
         sidecar = json.loads((directory / SIDECAR_FILE).read_text())
+        # Artifacts written before the validation AUC moved to dbt (marts.model_versions).
+        sidecar.pop("validation_auc", None)
         booster = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
         return cls(booster=booster,
                    window_start=datetime.fromisoformat(sidecar.pop("window_start")),
@@ -262,7 +234,8 @@ def train_candidate(training_set: TrainingSet, *, seed: int, cost_false_approval
     """Deterministic LightGBM on a seeded stratified split; threshold minimises validation cost.
 
     sample_weight: one weight per training-set row (e.g. reweighing), used by the LightGBM fit
-    only; the validation AUC and the cost-optimal threshold stay unweighted.
+    only; the cost-optimal threshold stays unweighted. The validation AUC is not computed here:
+    the caller writes the validation rows' scores and dbt computes it (marts.model_versions).
     """
     X, y = training_set.X, np.asarray(training_set.y_default)
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -280,14 +253,16 @@ def train_candidate(training_set: TrainingSet, *, seed: int, cost_false_approval
     train, val = stratified_split(y, validation_fraction=validation_fraction, seed=seed)
     encoded = encode_features(X, feature_names, categories)
     categorical_index = [i for i, name in enumerate(feature_names) if name in categories]
-    dataset = lgb.Dataset(encoded[train], label=y[train], feature_name=feature_names,
+    # LightGBM refuses JSON characters in feature names; a feature name is user data, so the
+    # booster sees positions and TrainedModel.feature_names keeps the real names.
+    dataset = lgb.Dataset(encoded[train], label=y[train],
+                          feature_name=[f"feature_{i}" for i in range(len(feature_names))],
                           weight=None if weights is None else weights[train],
                           categorical_feature=categorical_index, free_raw_data=False)
     booster = lgb.train(all_params, dataset, num_boost_round=num_boost_round)
     val_scores = booster.predict(encoded[val])
     return TrainedModel(
         booster=booster, feature_names=feature_names, categories=categories,
-        validation_auc=roc_auc(y[val], val_scores),
         validation_prediction_ids=[str(i) for i in X.index[val]],
         decision_threshold=cost_optimal_threshold(y[val], val_scores, cost_false_approval,
                                                   cost_false_refusal),

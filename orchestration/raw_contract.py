@@ -158,6 +158,21 @@ evaluation_scores = sa.Table(
     sa.PrimaryKeyConstraint("evaluation_id", "model_version", "prediction_id"),
 )
 
+# A version's held-out validation rows as it scored them at training (row_id: the prediction
+# for a retrained candidate, the reference row for the initial model); dbt computes the
+# validation AUC from them (marts.model_versions.validation_auc).
+validation_scores = sa.Table(
+    "validation_scores",
+    metadata,
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("row_id", sa.String, nullable=False),
+    sa.Column("score", sa.Double, nullable=False),
+    sa.Column("outcome", sa.String, nullable=False),
+    sa.Column("scored_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("model_name", "model_version", "row_id"),
+)
+
 # Mean |TreeSHAP| per feature for a model version, from LightGBM pred_contrib=True.
 feature_contributions = sa.Table(
     "feature_contributions",

@@ -19,14 +19,14 @@ from models_ml.credit_model import (
     german_as_reference,
     load_german_credit,
 )
-from models_ml.metrics import roc_auc
 from models_ml.simulate import MODEL_NAME, iter_simulated_days
 from models_ml.training import stratified_split
 from orchestration import registry
+from orchestration.assets.io import append_frame
 from orchestration.ingest import IngestReport, ingest_records, now_utc
 from orchestration.ingest_reference import ingest_reference_file
 from orchestration.readers import RawRecord
-from orchestration.seed_config import contract_rules
+from orchestration.seed_config import contract_rules, outcome_values
 from orchestration.warehouse import Warehouse
 
 INITIAL_VERSION = "v1"
@@ -49,14 +49,21 @@ def frame_records(frame: pd.DataFrame) -> list[RawRecord]:
             for i, r in enumerate(rows)]
 
 
-def held_out_auc(german: pd.DataFrame, *, seed: int) -> float:
-    """The served recipe's AUC on a stratified quarter of the rows it did not see (what a team
-    records as validation AUC; the in-sample AUC of the final fit would flatter it)."""
+def held_out_scores(german: pd.DataFrame, *, seed: int, model_name: str,
+                    favorable: str, unfavorable: str) -> pd.DataFrame:
+    """The served recipe's scores of a stratified quarter of the rows it did not see, with
+    their outcomes (raw.validation_scores: dbt computes the validation AUC a team records; the
+    in-sample AUC of the final fit would flatter it)."""
     _, default = german_as_reference(german)
     train, validation = stratified_split(default, validation_fraction=0.25, seed=seed)
     model = fit_reference_model(german.iloc[train], seed=seed)
     held_out, _ = german_as_reference(german.iloc[validation])
-    return roc_auc(default[validation], model.predict_default_probability(held_out))
+    return pd.DataFrame({
+        "model_name": model_name, "model_version": INITIAL_VERSION,
+        "row_id": [f"g{i:04d}" for i in validation],
+        "score": model.predict_default_probability(held_out).astype(float),
+        "outcome": [unfavorable if d else favorable for d in default[validation]],
+        "scored_at": now_utc()})
 
 
 def ensure_initial_model(warehouse: Warehouse, german: pd.DataFrame, *, seed: int,
@@ -79,9 +86,12 @@ def ensure_initial_model(warehouse: Warehouse, german: pd.DataFrame, *, seed: in
                 event="registered", stage="production",
                 reason="initial model fitted on the reference data by the simulator",
                 trained_at=now_utc(), dataset_hash=None, n_training_rows=len(features),
-                validation_auc=held_out_auc(german, seed=seed),
                 decision_threshold=model.threshold,
                 feature_list=list(FEATURES))
+            append_frame(conn, warehouse.target, "raw.validation_scores", held_out_scores(
+                german, seed=seed, model_name=MODEL_NAME,
+                favorable=outcome_values(project_dir, MODEL_NAME, "outcome", True)[0],
+                unfavorable=outcome_values(project_dir, MODEL_NAME, "outcome", False)[0]))
     return model
 
 

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from models_ml.metrics import roc_auc
 from models_ml.simulate import MODEL_NAME
 from orchestration import registry
 from orchestration.assets.io import append_frame, utc_now
@@ -49,8 +48,8 @@ def labels_as_of(wh: Warehouse, model_name: str, version: str):
 
 
 def score_rows(store: ModelStore, version: registry.RegisteredVersion, X: pd.DataFrame,
-               logged: pd.DataFrame, decisions: tuple[str, str]) -> tuple[np.ndarray, np.ndarray,
-                                                                           str]:
+               examples: pd.DataFrame, decisions: tuple[str, str]) -> tuple[np.ndarray,
+                                                                            np.ndarray, str]:
     """Scores and decisions of a version: re-scored from its artifact when the model store has
     it, else the score and decision the serving system logged for these predictions."""
     if store.has(version.model_name, version.model_version):
@@ -58,14 +57,15 @@ def score_rows(store: ModelStore, version: registry.RegisteredVersion, X: pd.Dat
         scores = model.predict_default_probability(X)
         return scores, model.decide(scores, favorable=decisions[0],
                                     unfavorable=decisions[1]), "artifact"
-    rows = logged.set_index("prediction_id").loc[X.index]
+    rows = examples.loc[X.index]
     return rows["score"].to_numpy(dtype=float), rows["decision"].to_numpy(dtype=object), "logged"
 
 
 @dg.asset(key=CANDIDATE_EVALUATION_KEY, group_name=PROMOTION_GROUP, deps=[CANDIDATE_MODEL_KEY],
           kinds={"python"},
           description="raw.evaluation_scores: the candidate and production scored on the "
-                      "candidate's held-out validation rows (same rows, same labels)")
+                      "candidate's held-out validation rows (same rows, same labels, read from "
+                      "intermediate.int_training_examples as of the candidate's label cut-off)")
 def candidate_evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                          model_store: ModelStoreResource) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
@@ -75,34 +75,36 @@ def candidate_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse
     if production is None:
         raise ValueError(ERR_NO_PRODUCTION.format(model=MODEL_NAME))
     trained = store.load(MODEL_NAME, candidate.model_version)
-    full, predictions, outcomes, _ = load_training_set(
+    full, examples, _ = load_training_set(
         wh, MODEL_NAME, labels_as_of(wh, MODEL_NAME, candidate.model_version))
+    # The held-out split is the candidate's own (its artifact lists the rows); a row whose
+    # label was corrected after the cut-off is no longer known as of it and drops out.
     X = full.X.loc[[i for i in trained.validation_prediction_ids if i in full.X.index]]
-    y_default = pd.Series(full.y_default, index=full.X.index).loc[X.index].to_numpy()
     project_dir = wh.config.project_dir
     decisions = (outcome_values(project_dir, MODEL_NAME, "decision", favorable=True)[0],
                  outcome_values(project_dir, MODEL_NAME, "decision", favorable=False)[0])
     evaluation_id = evaluation_id_for(MODEL_NAME, candidate.model_version,
                                       production.model_version)
-    frames, aucs, sources = [], {}, {}
+    frames, sources = [], {}
     for role, version in (("candidate", candidate), ("production", production)):
-        scores, decided, sources[role] = score_rows(store, version, X, predictions, decisions)
-        aucs[role] = roc_auc(y_default, scores)
+        scores, decided, sources[role] = score_rows(store, version, X, examples, decisions)
         frames.append(pd.DataFrame({
             "evaluation_id": evaluation_id, "model_name": MODEL_NAME,
             "model_version": version.model_version, "role": role,
             "prediction_id": X.index.astype(str), "score": scores.astype(float),
             "decision": pd.Series(decided, dtype=object).astype(str).to_numpy(),
-            "outcome": outcomes.loc[X.index].astype(str).to_numpy(), "scored_at": utc_now()}))
+            "outcome": examples.loc[X.index, "outcome"].astype(str).to_numpy(),
+            "scored_at": utc_now()}))
     with wh.connect() as conn:
         conn.execute(sa.text("delete from raw.evaluation_scores where evaluation_id = :e"),
                      {"e": evaluation_id})
         for frame in frames:
             append_frame(conn, wh.target, "raw.evaluation_scores", frame)
-    context.log.info(f"evaluation {evaluation_id} on {len(X)} held-out rows: candidate AUC "
-                     f"{aucs['candidate']}, production AUC {aucs['production']}")
+    # The AUCs of these rows are computed by dbt (marts.promotion_decisions), not here.
+    context.log.info(f"evaluation {evaluation_id}: {len(X)} held-out rows scored by "
+                     f"{candidate.model_version} and {production.model_version}")
     return dg.MaterializeResult(metadata={
         "evaluation_id": evaluation_id, "dagster/row_count": 2 * len(X),
         "n_heldout_rows": len(X), "candidate_version": candidate.model_version,
-        "production_version": production.model_version, "candidate_auc": aucs["candidate"],
-        "production_auc": aucs["production"], "production_scores_from": sources["production"]})
+        "production_version": production.model_version,
+        "production_scores_from": sources["production"]})

@@ -1,4 +1,5 @@
-"""Retraining: a LightGBM candidate on the labelled predictions, saved, registered, explained."""
+"""Retraining: a LightGBM candidate on the labelled examples dbt builds, saved, registered,
+explained; its validation rows' scores go to raw.validation_scores for dbt's validation AUC."""
 
 
 import datetime as dt
@@ -9,10 +10,16 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from models_ml.credit_model import age_band, reweighing_weights
+from models_ml.credit_model import reweighing_weights
 from models_ml.explain import importance_share, mean_abs_contributions
 from models_ml.simulate import MODEL_NAME
-from models_ml.training import TrainingSet, build_training_set, dataset_hash, reference_sample
+from models_ml.training import (
+    TrainedModel,
+    TrainingSet,
+    dataset_hash,
+    reference_sample,
+    training_set_from_examples,
+)
 from models_ml.training import train_candidate as fit_candidate
 from orchestration import registry
 from orchestration.assets.io import append_frame, markdown_table, read_frame, utc_now
@@ -30,6 +37,16 @@ from orchestration.warehouse import Warehouse
 
 ERR_NO_COST = "seeds/cost_matrix.csv has no cost for decision {decision!r} and outcome {outcome!r}"
 ERR_EMPTY_AFTER_DROP = "no training rows left after dropping {rule}"
+ERR_NO_EXAMPLES = ("model {model} has no labelled predictions in "
+                   "intermediate.int_training_examples: ingest labels and run vigie build")
+ERR_NO_EXAMPLES_AS_OF = "model {model} has no labelled predictions known at {as_of}"
+# The one relation training and evaluation read: dbt builds it (models/intermediate).
+EXAMPLES_RELATION = "intermediate.int_training_examples"
+TRAINING_EXAMPLES_KEY = dg.AssetKey(["intermediate", "int_training_examples"])
+EXAMPLE_COLUMNS = ("prediction_id", "model_version", "scored_at", "score", "decision",
+                   "is_favorable_decision", "outcome", "label_received_at",
+                   "is_favorable_outcome")
+BAND_SUFFIX = "__group"
 VERSION_PATTERN = re.compile(r"^v(\d+)$")
 CONTRIBUTION_ROWS = 2000
 # The exact Kamiran–Calders weights. The served model raises them to the power 1.5
@@ -63,23 +80,45 @@ class TrainingConfig(dg.Config):
     cost_optimal_cutoff: bool = False
 
 
-def labelled_predictions(wh: Warehouse, model_name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Predictions that have a label (features as JSON text, logged score) and the labels."""
-    predictions = read_frame(wh, """
-        select p.prediction_id, p.scored_at, cast(p.features as varchar) as features,
-               p.model_version, p.score, p.decision
-        from raw.predictions as p
-        where p.model_name = :m and exists (
-            select 1 from raw.feedback as f
-            where f.prediction_id = p.prediction_id and f.kind = 'label'
-              and f.outcome is not null)""", {"m": model_name})
-    labels = read_frame(wh, """
-        select f.prediction_id, f.received_at, f.outcome
-        from raw.feedback as f inner join raw.predictions as p
-            on f.prediction_id = p.prediction_id
-        where p.model_name = :m and f.kind = 'label' and f.outcome is not null""",
-                        {"m": model_name})
-    return predictions, labels
+def quote_identifier(name: str) -> str:
+    """A column name from user data (a feature name) as a double-quoted SQL identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def band_column(attribute: str) -> str:
+    """The int_training_examples column holding a sensitive attribute's band."""
+    return f"{attribute}{BAND_SUFFIX}"
+
+
+def _utc_naive(value) -> dt.datetime:
+    """A cut-off as zone-less UTC (the raw contract's convention); zone-less input is UTC."""
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_convert(None) if stamp.tz is not None else stamp).to_pydatetime()
+
+
+def latest_label_at(wh: Warehouse, model_name: str) -> dt.datetime:
+    """When the model's latest label was received: the default label cut-off."""
+    latest = wh.scalar(f"select max(label_received_at) from {EXAMPLES_RELATION} "
+                       "where model_name = :m", {"m": model_name})
+    if latest is None:
+        raise ValueError(ERR_NO_EXAMPLES.format(model=model_name))
+    return _utc_naive(latest)
+
+
+def training_examples(wh: Warehouse, model_name: str, *, features: list[str],
+                      attributes: list[str], as_of: dt.datetime) -> pd.DataFrame:
+    """The model's labelled examples whose prediction and latest label were known at as_of,
+    from the one relation dbt builds for training (int_training_examples)."""
+    columns = [*EXAMPLE_COLUMNS, *features, *(band_column(a) for a in attributes)]
+    examples = read_frame(wh, f"""
+        select {", ".join(quote_identifier(c) for c in columns)}
+        from {EXAMPLES_RELATION}
+        where model_name = :m and scored_at <= :as_of and label_received_at <= :as_of""",
+                          {"m": model_name, "as_of": _utc_naive(as_of)})
+    if examples.empty:
+        raise ValueError(ERR_NO_EXAMPLES_AS_OF.format(model=model_name, as_of=as_of))
+    ids = examples["prediction_id"].astype(str)
+    return examples.assign(prediction_id=ids).set_index(pd.Index(ids.to_numpy(dtype=object)))
 
 
 def cost_of(project_dir: str, decision: str, outcome: str) -> float:
@@ -109,64 +148,40 @@ def shaped_training_set(full: TrainingSet, config: TrainingConfig,
                        dataset_hash=dataset_hash(X, y))
 
 
-def latest_labels(labels: pd.DataFrame, as_of) -> pd.Series:
-    """The latest outcome per prediction among labels received at or before as_of."""
-    known = labels[pd.to_datetime(labels["received_at"]) <= pd.Timestamp(as_of)]
-    latest = known.sort_values(["prediction_id", "received_at"]).drop_duplicates(
-        "prediction_id", keep="last")
-    return latest.set_index(latest["prediction_id"].astype(str))["outcome"]
-
-
 def load_training_set(wh: Warehouse, model_name: str, as_of=None):
-    """The leak-free training set as of `as_of` (default: the latest label), with its inputs."""
-    predictions, labels = labelled_predictions(wh, model_name)
-    as_of = as_of or pd.to_datetime(labels["received_at"]).max().to_pydatetime()
+    """The training set as of `as_of` (default: the latest label) and its examples."""
     project_dir = wh.config.project_dir
+    as_of = _utc_naive(as_of) if as_of is not None else latest_label_at(wh, model_name)
     features = [r["feature_name"] for r in feature_schema(project_dir, model_name)]
-    favorable = outcome_values(project_dir, model_name, "outcome", favorable=True)
-    full = build_training_set(predictions, labels, as_of=as_of, feature_names=features,
-                              favorable_outcomes=favorable)
-    return full, predictions, latest_labels(labels, as_of), as_of
+    examples = training_examples(wh, model_name, features=features,
+                                 attributes=sensitive_features(project_dir, model_name),
+                                 as_of=as_of)
+    return training_set_from_examples(examples, feature_names=features), examples, as_of
 
 
-def sensitive_groups(X: pd.DataFrame, project_dir: str) -> np.ndarray:
-    """Group of each row: its band of every attribute of seeds/sensitive_groups.csv, joined by |.
-
-    Bands as the marts draw them: a category value, or lower_bound <= value < upper_bound (the
-    band index of credit_model.age_band on the attribute's upper bounds); missing = "missing".
-    """
-    rows = read_seed(project_dir, "sensitive_groups")
-    labels = np.full(len(X), "", dtype=object)
-    for attribute in dict.fromkeys(r["attribute"] for r in rows):
-        if attribute not in X.columns:
-            continue
-        spec = [r for r in rows if r["attribute"] == attribute]
-        column = X[attribute]
-        if any(r["category_value"] for r in spec):
-            band = column.astype(object).where(column.notna(), "missing").astype(str).to_numpy()
-        else:
-            edges = sorted(float(r["upper_bound"]) for r in spec if r["upper_bound"])
-            values = pd.to_numeric(column, errors="coerce")
-            band = np.where(values.isna(), "missing",
-                            age_band(values.fillna(0), edges).astype(str)).astype(object)
-        labels = labels + "|" + band
-    return labels
+def sensitive_groups(examples: pd.DataFrame, attributes: list[str]) -> np.ndarray:
+    """Group of each example: its band of every sensitive attribute, joined by "|" (bands from
+    int_training_examples, i.e. int_prediction_groups: 'unknown' when missing)."""
+    labels = pd.Series("", index=examples.index, dtype=object)
+    for attribute in attributes:
+        labels = labels + "|" + examples[band_column(attribute)].astype(object).fillna(
+            "unknown").astype(str)
+    return labels.to_numpy(dtype=object)
 
 
-def training_weights(training_set: TrainingSet, config: TrainingConfig,
-                     project_dir: str) -> np.ndarray | None:
+def training_weights(training_set: TrainingSet, config: TrainingConfig, examples: pd.DataFrame,
+                     attributes: list[str]) -> np.ndarray | None:
     """Reweighing weights ** strength by sensitive group (None when reweighing is off)."""
     if not config.reweigh:
         return None
-    groups = sensitive_groups(training_set.X, project_dir)
+    groups = sensitive_groups(examples.loc[training_set.X.index], attributes)
     return reweighing_weights(groups, training_set.y_default) ** config.reweighing_strength
 
 
-def production_approval_rate(predictions: pd.DataFrame, ids: pd.Index, favorable: str) -> float:
-    """Share of the given predictions that the serving system approved (logged decisions)."""
-    logged = predictions.assign(prediction_id=predictions["prediction_id"].astype(str))
-    decisions = logged.set_index("prediction_id")["decision"].reindex(ids)
-    return float((decisions.astype(str) == favorable).mean())
+def production_approval_rate(examples: pd.DataFrame, ids: pd.Index) -> float:
+    """Share of the given examples whose logged decision was the favourable one."""
+    favorable = examples.loc[ids, "is_favorable_decision"].astype("boolean").fillna(False)
+    return float(favorable.to_numpy(dtype=bool).mean())
 
 
 def lightgbm_params(params: dict[str, float]) -> dict[str, float | int]:
@@ -198,34 +213,48 @@ def reference_rows(X: pd.DataFrame, model_name: str, version: str, *, rows: int,
                          batch_id=f"training-{uuid.uuid4().hex[:12]}", ingested_at=utc_now())
 
 
+def validation_score_rows(model: TrainedModel, X: pd.DataFrame, examples: pd.DataFrame,
+                          model_name: str, version: str) -> pd.DataFrame:
+    """The candidate's scores of its held-out validation rows, with their outcomes: the raw
+    facts dbt computes the validation AUC from (int_validation_auc)."""
+    ids = pd.Index(model.validation_prediction_ids)
+    return pd.DataFrame({
+        "model_name": model_name, "model_version": version, "row_id": ids.astype(str),
+        "score": model.predict_default_probability(X.loc[ids]).astype(float),
+        "outcome": examples.loc[ids, "outcome"].astype(str).to_numpy(),
+        "scored_at": utc_now()})
+
+
 @dg.asset(key=CANDIDATE_MODEL_KEY, group_name=TRAINING_GROUP, kinds={"python", "lightgbm"},
-          description="A LightGBM candidate trained on labelled predictions as of the latest "
-                      "label: saved to the model store, registered as candidate with its "
-                      "reference sample and mean |TreeSHAP| contributions")
+          deps=[TRAINING_EXAMPLES_KEY],
+          description="A LightGBM candidate trained on intermediate.int_training_examples as of "
+                      "the latest label: saved to the model store, registered as candidate with "
+                      "its reference sample, validation scores and mean |TreeSHAP| "
+                      "contributions")
 def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
                     warehouse: WarehouseResource,
                     model_store: ModelStoreResource) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
     project_dir = wh.config.project_dir
     bounds = thresholds(project_dir)
-    full, predictions, outcomes, as_of = load_training_set(wh, MODEL_NAME)
-    training_set = shaped_training_set(full, config, outcomes)
+    full, examples, as_of = load_training_set(wh, MODEL_NAME)
+    training_set = shaped_training_set(full, config, examples["outcome"])
     good_decision = outcome_values(project_dir, MODEL_NAME, "decision", favorable=True)[0]
     bad_decision = outcome_values(project_dir, MODEL_NAME, "decision", favorable=False)[0]
     good_outcome = outcome_values(project_dir, MODEL_NAME, "outcome", favorable=True)[0]
     bad_outcome = outcome_values(project_dir, MODEL_NAME, "outcome", favorable=False)[0]
+    attributes = sensitive_features(project_dir, MODEL_NAME)
     model = fit_candidate(
         training_set, seed=config.seed, validation_fraction=config.validation_fraction,
         cost_false_approval=cost_of(project_dir, good_decision, bad_outcome),
         cost_false_refusal=cost_of(project_dir, bad_decision, good_outcome),
         params=lightgbm_params(config.params), num_boost_round=config.num_boost_round,
         leakage_auc_max=bounds["leakage_auc_max"],
-        sample_weight=training_weights(training_set, config, project_dir))
+        sample_weight=training_weights(training_set, config, examples, attributes))
     cost_optimal = model.decision_threshold
     approval_rate = config.approval_rate
     if approval_rate is None:
-        approval_rate = production_approval_rate(predictions, training_set.X.index,
-                                                 good_decision)
+        approval_rate = production_approval_rate(examples, training_set.X.index)
     if not config.cost_optimal_cutoff:
         apply_approval_rate(model, training_set.X.loc[model.validation_prediction_ids],
                             approval_rate)
@@ -234,13 +263,17 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
     sample = training_set.X.sample(n=min(CONTRIBUTION_ROWS, len(training_set.X)),
                                    random_state=config.seed)
     contributions = mean_abs_contributions(model, sample)
-    share = importance_share(contributions, sensitive_features(project_dir, MODEL_NAME))
+    share = importance_share(contributions, attributes)
+    validation = validation_score_rows(model, training_set.X, examples, MODEL_NAME, version)
     with wh.connect() as conn:
         append_frame(conn, wh.target, "raw.reference_sample",
                      reference_rows(training_set.X, MODEL_NAME, version,
                                     rows=config.reference_rows, seed=config.seed))
         append_frame(conn, wh.target, "raw.feature_contributions",
                      contributions_rows(contributions, MODEL_NAME, version))
+        append_frame(conn, wh.target, "raw.validation_scores", validation)
+        # The validation AUC is not recorded here: dbt computes it from raw.validation_scores
+        # (marts.model_versions.validation_auc), its one definition.
         registry.record_event(
             conn, model_name=MODEL_NAME, model_version=version, event="registered",
             stage="candidate", reason="retrained on labelled predictions",
@@ -251,20 +284,19 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
             trained_at=utc_now(), training_window_start=training_set.window_start.date(),
             training_window_end=training_set.window_end.date(),
             dataset_hash=model.dataset_hash, n_training_rows=model.n_training_rows,
-            validation_auc=model.validation_auc, decision_threshold=model.decision_threshold,
+            decision_threshold=model.decision_threshold,
             feature_list=model.feature_names, artifact_path=str(path))
-    context.log.info(f"registered candidate {MODEL_NAME} {version}: validation AUC "
-                     f"{model.validation_auc:.3f} on {len(model.validation_prediction_ids)} rows")
+    context.log.info(f"registered candidate {MODEL_NAME} {version} with {len(validation)} "
+                     "validation scores")
     top = contributions.sort_values("mean_abs_contribution", ascending=False)
     return dg.MaterializeResult(metadata={
         "model_version": version,
-        "validation_auc": model.validation_auc,
         "decision_threshold": model.decision_threshold,
         "cost_optimal_threshold": cost_optimal,
         "n_training_rows": model.n_training_rows,
-        "n_validation_rows": len(model.validation_prediction_ids),
+        "n_validation_rows": len(validation),
         "dataset_hash": model.dataset_hash,
-        "labels_as_of": as_of.isoformat() if isinstance(as_of, dt.datetime) else str(as_of),
+        "labels_as_of": as_of.isoformat(),
         "sensitive_importance_share": share,
         "importance": dg.MetadataValue.md(markdown_table(
             top[["feature_name", "mean_abs_contribution"]].to_dict("records"))),

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from models_ml.explain import importance_share, mean_abs_contributions, shap_contributions
-from models_ml.training import build_training_set, train_candidate
+from models_ml.training import train_candidate, training_set_from_examples
 
 
 def _training_set(n: int = 1000, seed: int = 0):
@@ -26,12 +26,9 @@ def _training_set(n: int = 1000, seed: int = 0):
         "sex": rng.choice(["female", "male"], n),
         "credit_amount": rng.gamma(2.0, 1500.0, n),
     })
-    labels = pd.DataFrame({"prediction_id": predictions["prediction_id"],
-                           "received_at": predictions["scored_at"] + timedelta(days=1),
-                           "outcome": np.where(default, "defaulted", "repaid")})
-    return build_training_set(predictions, labels, as_of=start + timedelta(days=30),
-                              feature_names=["duration", "age", "sex", "credit_amount"],
-                              favorable_outcomes={"repaid"})
+    examples = predictions.assign(is_favorable_outcome=~default)
+    return training_set_from_examples(
+        examples, feature_names=["duration", "age", "sex", "credit_amount"])
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 -- One row per model version: its current stage (the stage of its latest registry event), the
--- facts of its registration (training window, dataset hash, validation AUC, threshold) and the
+-- facts of its registration (training window, dataset hash, threshold), its validation AUC
+-- (int_validation_auc, from the scores of its held-out rows) and the
 -- share of its SHAP importance on sensitive features.
 with registry as (
     select * from {{ ref('stg_raw__model_registry') }}
@@ -7,6 +8,10 @@ with registry as (
 
 importance as (
     select * from {{ ref('feature_importance') }}
+),
+
+validation as (
+    select * from {{ ref('int_validation_auc') }}
 ),
 
 ranked as (
@@ -63,7 +68,8 @@ final as (
         registered.training_window_end,
         cast(registered.dataset_hash as {{ dbt.type_string() }}) as dataset_hash,
         cast(registered.n_training_rows as {{ dbt.type_bigint() }}) as n_training_rows,
-        cast(registered.validation_auc as {{ vigie.type_double() }}) as validation_auc,
+        -- from the validation rows' scores (int_validation_auc), not from the registry row
+        cast(validation.validation_auc as {{ vigie.type_double() }}) as validation_auc,
         cast(registered.decision_threshold as {{ vigie.type_double() }}) as decision_threshold,
         cast(registered.artifact_path as {{ dbt.type_string() }}) as artifact_path,
         cast(sensitive_share.sensitive_importance_share as {{ vigie.type_double() }})
@@ -79,6 +85,9 @@ final as (
     left join sensitive_share
         on latest.model_name = sensitive_share.model_name
         and latest.model_version = sensitive_share.model_version
+    left join validation
+        on latest.model_name = validation.model_name
+        and latest.model_version = validation.model_version
 )
 
 select * from final
