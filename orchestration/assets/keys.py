@@ -23,7 +23,6 @@ SOURCE_KEYS = {
     "drift_tests": DRIFT_TESTS_KEY,
     "evaluation_scores": CANDIDATE_EVALUATION_KEY,
     "feature_contributions": CANDIDATE_MODEL_KEY,
-    "validation_scores": CANDIDATE_MODEL_KEY,
     "model_registry": PRODUCTION_MODEL_KEY,
     **RAW_TRAFFIC_KEYS,
 }
