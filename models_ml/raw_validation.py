@@ -30,6 +30,14 @@ UNKNOWN_OUTCOME = "unknown_outcome"
 RATING_OUT_OF_RANGE = "rating_out_of_range"
 NEGATIVE_LATENCY = "negative_latency"
 DUPLICATE_CONFLICT = "duplicate_id_conflict"
+CONTAINS_NUL = "contains_nul_character"
+# Anything else that goes wrong with one row (a number past float's range, JSON nested too deep,
+# a value the warehouse refuses): the row is quarantined with the error, the file goes on.
+UNREADABLE = "unreadable"
+
+# PostgreSQL text and JSONB cannot hold a NUL character; refusing it on every engine keeps the
+# engines equal (the row itself is kept, byte for byte, in raw.quarantine).
+NUL_DETAIL = "holds a NUL character, which a warehouse text value cannot store"
 
 FEEDBACK_KINDS = ("label", "rating", "implicit")
 PREDICTION_REQUIRED = ("prediction_id", "model_name", "model_version", "scored_at", "features",
@@ -75,13 +83,20 @@ def parse_timestamp(value: object, field: str) -> dt.datetime:
     else:
         raise Rejected(BAD_TIMESTAMP, f"{field}={_short(value)} is not a timestamp")
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31T23:59:59-05:00 is past the last UTC datetime
+            raise Rejected(BAD_TIMESTAMP,
+                           f"{field}={_short(value)} is outside the range of UTC timestamps"
+                           ) from None
     return parsed
 
 
 def _text(record: Mapping, field: str, *, required: bool = True) -> str | None:
     value = record.get(field)
     if type(value) is str and value:  # the common case first: ingestion is per row
+        if "\x00" in value:
+            raise Rejected(CONTAINS_NUL, f"{field}={_short(value)} {NUL_DETAIL}")
         return value
     if value is None or value == "":
         if required:
@@ -126,6 +141,24 @@ def _features(value: object) -> dict:
     return value
 
 
+def _features_json(features: dict) -> str:
+    text = orjson.dumps(features).decode()
+    # orjson writes a NUL as \u0000; the cheap test first, the exact one only when it may be so.
+    if "\\u0000" in text and _has_nul(features):
+        raise Rejected(CONTAINS_NUL, f"features {NUL_DETAIL}")
+    return text
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def validate_prediction(record: object, rules: ContractRules) -> dict:
     """A clean prediction row (raw.predictions columns, without bookkeeping) or Rejected."""
     if not isinstance(record, Mapping):
@@ -157,7 +190,7 @@ def validate_prediction(record: object, rules: ContractRules) -> dict:
         "model_version": _text(record, "model_version"),
         "scored_at": parse_timestamp(record.get("scored_at"), "scored_at"),
         "entity_id": _text(record, "entity_id", required=False),
-        "features": orjson.dumps(_features(record.get("features"))).decode(),
+        "features": _features_json(_features(record.get("features"))),
         "score": score,
         "decision": decision,
         "latency_ms": latency,

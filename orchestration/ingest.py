@@ -1,11 +1,13 @@
 """Ingestion: validate records chunk by chunk, append good rows, quarantine bad ones.
 
-Every chunk is one transaction; counts always add up:
+Every chunk is one transaction, and no single row can stop a file: a row that cannot be read,
+validated or stored is quarantined with the error. Counts always add up:
 received = accepted + already present (same id, same content: a harmless repeat) + quarantined.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import uuid
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 
 from models_ml.raw_validation import (
     DUPLICATE_CONFLICT,
-    INVALID_JSON,
+    UNREADABLE,
     ContractRules,
     Rejected,
     record_hash,
@@ -28,7 +30,7 @@ from models_ml.raw_validation import (
 )
 from orchestration.raw_contract import feedback, ingestion_batches, predictions, quarantine
 from orchestration.readers import RawRecord, read_records
-from orchestration.warehouse import Warehouse, load_arrow
+from orchestration.warehouse import Warehouse, WarehouseError, load_arrow
 
 SOURCES = ("predictions", "feedback")
 ID_COLUMN = {"predictions": "prediction_id", "feedback": "feedback_id"}
@@ -71,8 +73,34 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def quarantine_id(source: str, reason: str, payload: str) -> str:
-    return hashlib.sha256(f"{source}\x1f{reason}\x1f{payload}".encode()).hexdigest()
+def quarantine_id(source: str, reason: str, payload: str | bytes) -> str:
+    raw = payload if isinstance(payload, bytes) else payload.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(f"{source}\x1f{reason}\x1f".encode() + raw).hexdigest()
+
+
+def encode_payload(payload: str | bytes) -> tuple[str, str]:
+    """(stored text, encoding): the text itself when any warehouse can hold it, else base64."""
+    if isinstance(payload, str) and "\x00" not in payload:
+        try:
+            payload.encode("utf-8")
+            return payload, "utf-8"
+        except UnicodeEncodeError:  # a lone surrogate read from a JSON escape
+            pass
+    raw = payload if isinstance(payload, bytes) else payload.encode("utf-8", "surrogatepass")
+    return base64.b64encode(raw).decode("ascii"), "base64"
+
+
+def storable_text(value: object) -> str | None:
+    """Text any warehouse accepts (NUL and lone surrogates escaped): for ids and error details."""
+    if value is None:
+        return None
+    text = str(value).replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _error_text(exc: BaseException) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"[:2000]
 
 
 def _existing(conn: sa.Connection, target: str, table: str, key: str, value_column: str,
@@ -110,15 +138,17 @@ def ingest_chunk(conn: sa.Connection, target: str, source: str, chunk: list[RawR
     good: dict[str, tuple[RawRecord, dict]] = {}
     for record in chunk:
         if record.parse_error is not None:
-            bad.append((record, INVALID_JSON, record.parse_error, None))
+            bad.append((record, record.parse_reason, record.parse_error, None))
             continue
         try:
             row = validate(record.value, rules)
+            row["record_hash"] = record_hash(row)
         except Rejected as exc:
-            record_id = record.value.get(id_column) if isinstance(record.value, dict) else None
-            bad.append((record, exc.reason, exc.detail, _as_text(record_id)))
+            bad.append((record, exc.reason, exc.detail, _record_id(record, id_column)))
             continue
-        row["record_hash"] = record_hash(row)
+        except Exception as exc:  # no single row may stop a file: it is quarantined, with why
+            bad.append((record, UNREADABLE, _error_text(exc), _record_id(record, id_column)))
+            continue
         first = good.get(row[id_column])
         if first is None:
             good[row[id_column]] = (record, row)
@@ -159,16 +189,72 @@ def ingest_chunk(conn: sa.Connection, target: str, source: str, chunk: list[RawR
     return report
 
 
+def store_chunk(conn: sa.Connection, target: str, source: str, chunk: list[RawRecord], *,
+                rules: ContractRules, batch_id: str, source_file: str | None) -> IngestReport:
+    """Store a chunk in one transaction; if the warehouse refuses it, store each half on its
+    own, down to the one row it refuses, which goes to quarantine as unreadable.
+
+    A retry also settles a race with a concurrent ingest of the same ids: the rows the other
+    one stored meanwhile are found and counted as duplicates.
+    """
+    try:
+        with conn.begin():
+            return ingest_chunk(conn, target, source, chunk, rules=rules, batch_id=batch_id,
+                                source_file=source_file)
+    except Exception as exc:
+        if _connection_lost(conn):
+            raise WarehouseError(f"lost the {target} warehouse while ingesting {source}: "
+                                 f"{_error_text(exc)}") from exc
+        if len(chunk) > 1:
+            half = len(chunk) // 2
+            report = store_chunk(conn, target, source, chunk[:half], rules=rules,
+                                 batch_id=batch_id, source_file=source_file)
+            report.add(store_chunk(conn, target, source, chunk[half:], rules=rules,
+                                   batch_id=batch_id, source_file=source_file))
+            return report
+        error = exc
+    # One row the warehouse will not take. A retry first: a concurrent ingest may have stored
+    # the same id meanwhile, which makes it a duplicate, not a fault.
+    try:
+        with conn.begin():
+            return ingest_chunk(conn, target, source, chunk, rules=rules, batch_id=batch_id,
+                                source_file=source_file)
+    except Exception as exc:
+        error = exc
+    record = chunk[0]
+    with conn.begin():
+        store_quarantine(conn, target, source,
+                         [(record, UNREADABLE, _error_text(error),
+                           _record_id(record, ID_COLUMN.get(source, "")))],
+                         batch_id=batch_id, source_file=source_file, now=now_utc())
+    report = IngestReport(source, batch_id, received=1, quarantined=1)
+    report.reasons[UNREADABLE] += 1
+    return report
+
+
+def _connection_lost(conn: sa.Connection) -> bool:
+    if conn.invalidated or conn.closed:
+        return True
+    try:
+        with conn.begin():
+            conn.execute(sa.text("select 1"))
+    except Exception:
+        return True
+    return False
+
+
 def store_quarantine(conn, target, source, bad, *, batch_id, source_file, now) -> None:
     """Store rejected records once each (the id hashes source, reason and payload)."""
     rows = {}
     for record, reason, detail, record_id in bad:
         qid = quarantine_id(source, reason, record.payload)
+        payload, encoding = encode_payload(record.payload)
         rows.setdefault(qid, {
             "quarantine_id": qid, "source": source, "batch_id": batch_id,
-            "source_file": source_file, "line_number": record.line_number,
-            "record_id": record_id, "reason": reason, "error_detail": detail[:2000],
-            "payload": record.payload, "quarantined_at": now,
+            "source_file": storable_text(source_file), "line_number": record.line_number,
+            "record_id": storable_text(record_id), "reason": reason,
+            "error_detail": storable_text(detail)[:2000], "payload": payload,
+            "payload_encoding": encoding, "quarantined_at": now,
         })
     present = _existing(conn, target, "raw.quarantine", "quarantine_id", "quarantine_id",
                         list(rows))
@@ -200,9 +286,8 @@ def ingest_records(warehouse: Warehouse, source: str, chunks: Iterable[list[RawR
     # chunk in flight, and a re-run skips what was stored.
     with warehouse.session() as conn:
         for chunk in chunks:
-            with conn.begin():
-                part = ingest_chunk(conn, warehouse.target, source, chunk, rules=rules,
-                                    batch_id=batch_id, source_file=source_file)
+            part = store_chunk(conn, warehouse.target, source, chunk, rules=rules,
+                               batch_id=batch_id, source_file=source_file)
             total.add(part)
             if progress:
                 progress(total)
@@ -230,5 +315,6 @@ def ingest_file(warehouse: Warehouse, source: str, path: str | Path, *, rules: C
                           progress=progress)
 
 
-def _as_text(value: object) -> str | None:
-    return None if value is None else str(value)
+def _record_id(record: RawRecord, id_column: str) -> str | None:
+    value = record.value.get(id_column) if isinstance(record.value, dict) else None
+    return None if value is None else str(value)[:500]

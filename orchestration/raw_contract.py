@@ -105,8 +105,11 @@ quarantine = sa.Table(
     sa.Column("record_id", sa.String),
     sa.Column("reason", sa.String, nullable=False),
     sa.Column("error_detail", sa.String),
+    # The row as received: its text when it was UTF-8 without NUL characters (payload_encoding
+    # 'utf-8'), otherwise the exact bytes in base64 (payload_encoding 'base64').
     sa.Column("payload", sa.Text),
     sa.Column("quarantined_at", sa.DateTime, nullable=False),
+    sa.Column("payload_encoding", sa.String),
 )
 
 ingestion_batches = sa.Table(
@@ -196,4 +199,17 @@ def init_warehouse(warehouse: Warehouse) -> list[str]:
         missing = [t for t in metadata.sorted_tables
                    if not inspector.has_table(t.name, schema=RAW_SCHEMA)]
         metadata.create_all(conn, tables=missing, checkfirst=True)
+        _add_missing_columns(conn, inspector, [t for t in metadata.sorted_tables
+                                               if t not in missing])
     return [t.name for t in missing]
+
+
+def _add_missing_columns(conn: sa.Connection, inspector, tables: list[sa.Table]) -> None:
+    """Add the nullable columns a newer contract has to tables an older one created."""
+    for table in tables:
+        present = {c["name"] for c in inspector.get_columns(table.name, schema=RAW_SCHEMA)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f'alter table {RAW_SCHEMA}.{table.name} '
+                                     f'add column "{column.name}" {kind}'))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import orjson
 import pyarrow.parquet as pq
+
+from models_ml.raw_validation import INVALID_JSON, UNREADABLE
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
            ".parquet": "parquet", ".pq": "parquet"}
@@ -28,12 +31,18 @@ class ReaderError(ValueError):
 
 @dataclass(frozen=True)
 class RawRecord:
-    """One input row: where it was, its original text, and the parsed value (or why not)."""
+    """One input row: where it was, what it was as received, and the parsed value (or why not).
+
+    `payload` is text when the input was UTF-8, and the bytes as read when it was not, so the
+    quarantine can keep every row byte for byte.
+    """
 
     line_number: int
-    payload: str
+    payload: str | bytes
     value: object = None
     parse_error: str | None = None
+    # Why it could not be parsed, as a raw.quarantine reason (bad JSON, or JSON too deep to read).
+    parse_reason: str = INVALID_JSON
 
 
 def detect_format(path: Path) -> str:
@@ -70,26 +79,45 @@ def _read_jsonl(path: Path) -> Iterator[RawRecord]:
             text = line.strip()
             if not text:
                 continue
-            payload = text.decode("utf-8", errors="replace")
-            try:
-                yield RawRecord(number, payload, orjson.loads(text))
-            except orjson.JSONDecodeError as exc:
-                # NaN and Infinity are not JSON, but serving systems write them (Python's json
-                # does): read them so the contract can say "score not finite", not "bad JSON".
-                try:
-                    yield RawRecord(number, payload, json.loads(text))
-                except ValueError:
-                    yield RawRecord(number, payload, parse_error=f"not valid JSON ({exc})")
+            yield parse_json_line(number, text)
+
+
+def parse_json_line(number: int, text: bytes) -> RawRecord:
+    """One JSON Lines record; never raises, whatever the bytes."""
+    try:
+        payload = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return RawRecord(number, text, parse_error=f"not UTF-8 ({exc.reason} at byte {exc.start})")
+    try:
+        return RawRecord(number, payload, orjson.loads(text))
+    except orjson.JSONDecodeError as exc:
+        error = exc
+    # NaN and Infinity are not JSON, but serving systems write them (Python's json does): read
+    # them so the contract can say "score not finite", not "bad JSON". Python's json also reads
+    # integers past 64 bits, which the contract then refuses by name.
+    try:
+        return RawRecord(number, payload, json.loads(text))
+    except ValueError:
+        return RawRecord(number, payload, parse_error=f"not valid JSON ({error})")
+    except Exception as exc:  # RecursionError for JSON nested deeper than Python can follow
+        return RawRecord(number, payload, parse_error=f"cannot read this JSON ({error}; "
+                                                      f"{type(exc).__name__})",
+                         parse_reason=UNREADABLE)
 
 
 def _read_csv(path: Path) -> Iterator[RawRecord]:
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+    # surrogateescape keeps bytes that are not UTF-8, so a bad row can be stored as it came.
+    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None:
             return
         for row in reader:
             number = reader.line_num
             extra = row.pop(None, None)
+            if any(_not_utf8(v) for v in (*row.values(), *(extra or ()))):
+                yield RawRecord(number, _csv_bytes(row, extra),
+                                parse_error="row is not valid UTF-8")
+                continue
             # DictReader pads a short row with None (an empty field is ""), so None means short.
             short = any(v is None for v in row.values())
             payload = orjson.dumps(row if extra is None else {**row, "_extra": extra}).decode()
@@ -102,6 +130,23 @@ def _read_csv(path: Path) -> Iterator[RawRecord]:
             yield RawRecord(number, payload, value)
 
 
+def _not_utf8(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _csv_bytes(row: dict, extra: list | None) -> bytes:
+    """The row's fields written back as one CSV line, in the bytes they were read as."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([v for v in (*row.values(), *(extra or ())) if v is not None])
+    return buffer.getvalue().rstrip("\r\n").encode("utf-8", errors="surrogateescape")
+
+
 def _read_parquet(path: Path) -> Iterator[RawRecord]:
     try:
         parquet = pq.ParquetFile(path)
@@ -111,4 +156,8 @@ def _read_parquet(path: Path) -> Iterator[RawRecord]:
     for batch in parquet.iter_batches(batch_size=50_000):
         for row in batch.to_pylist():
             number += 1
-            yield RawRecord(number, orjson.dumps(row, default=str).decode(), row)
+            try:
+                payload = orjson.dumps(row, default=str).decode()
+            except Exception:  # a value orjson cannot write: keep Python's rendering of it
+                payload = repr(row)
+            yield RawRecord(number, payload, row)

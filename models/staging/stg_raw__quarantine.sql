@@ -13,6 +13,7 @@ renamed as (
         reason as quarantine_reason,
         error_detail,
         payload,
+        payload_encoding,
         quarantined_at,
         cast(quarantined_at as date) as quarantined_date
     from source
