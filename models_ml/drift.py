@@ -1,20 +1,20 @@
-"""Drift statistics: two-sample KS, chi-square on category counts, PSI, drift status bands."""
+"""Drift statistics: two-sample KS, chi-square with Cramér's V on category counts, PSI.
+
+Statistics only: whether a feature drifts, and a day's status band, are decided in SQL
+(models/marts/monitoring/feature_drift.sql, drift_summary.sql) from seeds/thresholds.csv.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 PSI_QUANTILES = np.linspace(0.1, 0.9, 9)
 PSI_FLOOR = 1e-4
 NULL_CATEGORY = "__null__"
-
-DriftStatus = Literal["ok", "warning", "alert"]
 
 
 @dataclass(frozen=True)
@@ -143,45 +143,3 @@ def categorical_psi(reference_counts: Mapping[str, int],
     ref_share = np.array([ref.get(c, 0) for c in categories], dtype=float) / n_ref
     cur_share = np.array([cur.get(c, 0) for c in categories], dtype=float) / n_cur
     return _psi_from_proportions(ref_share, cur_share)
-
-
-def is_drifted(statistic: float | None, pvalue: float | None, *, alpha: float,
-               effect_size: float) -> bool:
-    """A feature drifts when p < alpha and statistic >= effect size; a missing test never drifts."""
-    if statistic is None or pvalue is None or np.isnan(statistic) or np.isnan(pvalue):
-        return False
-    return bool(pvalue < alpha and statistic >= effect_size)
-
-
-def drift_status(drift_share: float, *, warning: float, alert: float) -> DriftStatus:
-    """Status band of a drift share: ok below warning, warning up to alert, alert from alert on."""
-    if not warning <= alert:
-        raise ValueError(f"drift status bands need warning <= alert, got {warning} and {alert}")
-    if drift_share >= alert:
-        return "alert"
-    if drift_share >= warning:
-        return "warning"
-    return "ok"
-
-
-def ks_drift_by_feature(reference: Mapping[str, np.ndarray], current: Mapping[str, np.ndarray],
-                        *, alpha: float, effect_size: float) -> pd.DataFrame:
-    """KS test, PSI and drift flag per numeric feature (union of names, sorted)."""
-    rows = []
-    for feature_name in sorted(set(reference) | set(current)):
-        ref = np.asarray(reference.get(feature_name, []), dtype=float)
-        cur = np.asarray(current.get(feature_name, []), dtype=float)
-        result = ks_test(ref, cur)
-        rows.append({
-            "feature_name": feature_name,
-            "n_reference": result.n_reference,
-            "n_current": result.n_current,
-            "ks_statistic": result.statistic,
-            "ks_pvalue": result.pvalue,
-            "psi": psi(ref, cur),
-            "is_drifted": is_drifted(result.statistic, result.pvalue, alpha=alpha,
-                                     effect_size=effect_size),
-        })
-    columns = ["feature_name", "n_reference", "n_current", "ks_statistic", "ks_pvalue", "psi",
-               "is_drifted"]
-    return pd.DataFrame(rows, columns=columns)

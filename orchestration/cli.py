@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from orchestration.dbt_runner import DbtError, run_dbt
+from orchestration.dbt_runner import DbtError
 from orchestration.raw_contract import init_warehouse
 from orchestration.readers import ReaderError
 from orchestration.registry import RegistryError
@@ -19,6 +20,7 @@ from orchestration.warehouse import TARGETS, Warehouse, WarehouseConfig, Warehou
 
 SCENARIOS = ("clean", "gradual", "sudden", "migration", "concept")
 EXPECTED_ERRORS = (WarehouseError, ReaderError, DbtError, RegistryError, ValueError, OSError)
+DEBUG_ENV = "VIGIE_DEBUG"  # set to 1 to see the traceback of an unexpected error
 
 
 def say(message: str) -> None:
@@ -36,13 +38,43 @@ def one_line_errors(command: Callable) -> Callable:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             click.echo(f"vigie: error: {text}", err=True)
             sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a failure nobody foresaw: still one line and an exit code
+            if os.environ.get(DEBUG_ENV) == "1":
+                raise
+            text = (str(exc).strip().splitlines() or [""])[0]
+            click.echo(f"vigie: error: {type(exc).__name__}: {text} "
+                       f"(set {DEBUG_ENV}=1 for the traceback)", err=True)
+            sys.exit(1)
 
     return wrapper
+
+
+class OneLineErrorGroup(click.Group):
+    """Usage errors (an unknown option, a bad --target) as one line too, exit code 2."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.ClickException as exc:
+            click.echo(f"vigie: error: {exc.format_message().splitlines()[0]}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("vigie: interrupted", err=True)
+            sys.exit(130)
 
 
 target_option = click.option(
     "--target", type=click.Choice(TARGETS), default=None,
     help="Warehouse to use (default: $VIGIE_TARGET or duckdb).")
+
+
+chunk_size_option = click.option(
+    "--chunk-size", type=click.IntRange(min=1), default=10_000, show_default=True,
+    help="Rows per transaction: an interrupted ingestion loses at most one chunk, and a re-run "
+         "stores the rest.")
 
 
 def warehouse_for(target: str | None) -> Warehouse:
@@ -51,7 +83,7 @@ def warehouse_for(target: str | None) -> Warehouse:
 
 @click.group(help="Vigie: a dbt + SQL-first data-validation and model-monitoring warehouse.\n\n"
                   "`vigie run` does the whole job on simulated traffic; the other verbs are its "
-                  "steps, for your own data.")
+                  "steps, for your own data.", cls=OneLineErrorGroup)
 def main() -> None:
     """Entry point of the console script."""
 
@@ -60,7 +92,8 @@ def main() -> None:
 @target_option
 @one_line_errors
 def init(target: str | None) -> None:
-    warehouse = warehouse_for(target)
+    # The one verb that may create a DuckDB warehouse, and its folder, where none was.
+    warehouse = Warehouse(WarehouseConfig.from_env(target=target), create=True)
     created = init_warehouse(warehouse)
     say(f"{warehouse.target} warehouse at {warehouse.config.where}: "
         + (f"created {', '.join(created)}" if created else "raw tables already there"))
@@ -80,26 +113,28 @@ def _progress(report) -> None:
 @ingest.command("predictions", help="Ingest logged predictions (raw.predictions).")
 @click.argument("path", type=click.Path(dir_okay=False))
 @target_option
+@chunk_size_option
 @one_line_errors
-def ingest_predictions(path: str, target: str | None) -> None:
-    _ingest(path, target, "predictions")
+def ingest_predictions(path: str, target: str | None, chunk_size: int) -> None:
+    _ingest(path, target, "predictions", chunk_size)
 
 
 @ingest.command("feedback", help="Ingest labels, ratings and implicit events (raw.feedback).")
 @click.argument("path", type=click.Path(dir_okay=False))
 @target_option
+@chunk_size_option
 @one_line_errors
-def ingest_feedback(path: str, target: str | None) -> None:
-    _ingest(path, target, "feedback")
+def ingest_feedback(path: str, target: str | None, chunk_size: int) -> None:
+    _ingest(path, target, "feedback", chunk_size)
 
 
-def _ingest(path: str, target: str | None, source: str) -> None:
+def _ingest(path: str, target: str | None, source: str, chunk_size: int) -> None:
     from orchestration.ingest import ingest_file
     from orchestration.seed_config import contract_rules
 
     warehouse = warehouse_for(target)
     init_warehouse(warehouse)
-    report = ingest_file(warehouse, source, path,
+    report = ingest_file(warehouse, source, path, chunk_size=chunk_size,
                          rules=contract_rules(warehouse.config.project_dir), progress=_progress)
     click.echo(report.summary())
 
@@ -178,13 +213,17 @@ def report(output: str, target: str | None) -> None:
     click.echo(f"report written to {path}")
 
 
-@main.command(help="Run `dbt build` (seeds, models, tests) on the warehouse.")
+@main.command(help="Build the marts as Dagster's monitoring job does: `dbt build` (seeds, "
+                    "models, tests), KS / chi-square on the days that need it, then the drift "
+                    "marts and their tests.")
 @target_option
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental marts from scratch.")
 @one_line_errors
 def build(target: str | None, full_refresh: bool) -> None:
-    config = WarehouseConfig.from_env(target=target)
-    run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], config)
+    from orchestration.build import build_warehouse
+
+    n_tests = build_warehouse(WarehouseConfig.from_env(target=target), full_refresh=full_refresh)
+    say(f"drift tests computed: {n_tests}")
 
 
 @main.command(help="The whole story on simulated traffic, through the Dagster definitions: "
@@ -194,21 +233,32 @@ def build(target: str | None, full_refresh: bool) -> None:
 @target_option
 @one_line_errors
 def run(days, per_day, scenario, seed, start_date, target) -> None:
-    from orchestration.jobs import run_story
+    from orchestration.definitions import build_definitions
+    from orchestration.instance import project_instance
+    from orchestration.report import write_report
+    from orchestration.resources import WarehouseResource
+    from orchestration.story import run_story
 
     warehouse = warehouse_for(target)
     say(f"init {warehouse.target} warehouse at {warehouse.config.where}")
     init_warehouse(warehouse)
-    story = run_story(warehouse.config, days=days, per_day=per_day, scenario=scenario,
-                      seed=seed, start_date=start_date.date().isoformat() if start_date else None,
+    folder = Path(warehouse.config.project_dir) / "warehouse"
+    if warehouse.target == "duckdb":
+        folder = Path(warehouse.config.resolved_duckdb_path).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    log_file = folder / "vigie-run.log"
+    log_file.write_text("")
+    instance = project_instance(warehouse.config.project_dir)
+    say(f"Dagster instance {instance.root_directory} (`make dagster` shows these runs); "
+        f"Dagster's log: {log_file}")
+    defs = build_definitions(prepare=True, resources={
+        "warehouse": WarehouseResource.from_config(warehouse.config)})
+    story = run_story(defs, warehouse, instance=instance, log_file=log_file, days=days,
+                      per_day=per_day, scenario=scenario, seed=seed,
+                      start_date=start_date.date().isoformat() if start_date else None,
                       progress=say)
     click.echo(story.summary())
-    from orchestration.report import write_report
-
-    report_path = Path(warehouse.config.project_dir) / "warehouse" / "report.html"
-    if warehouse.target == "duckdb":
-        report_path = Path(warehouse.config.resolved_duckdb_path).with_name("report.html")
-    click.echo(f"report: {write_report(warehouse, report_path)}")
+    click.echo(f"report: {write_report(warehouse, folder / 'report.html')}")
 
 
 @main.command(help="Make an earlier model version production again (recorded in the registry).")

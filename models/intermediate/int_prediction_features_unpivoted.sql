@@ -7,9 +7,13 @@
     )
 }}
 
+-- One row per prediction × key of its features JSON, for the predictions up to the build's
+-- watermark. Incremental: the days of the build's snapshot that received rows since the last
+-- build are unpivoted again whole (delete+insert on window_date).
 with predictions as (
     select * from {{ ref('stg_raw__predictions') }}
-    where {{ vigie.windows_to_process(ref('stg_raw__predictions')) }}
+    where ingested_at <= {{ vigie.build_watermark() }}
+        and {{ vigie.windows_to_process(ref('stg_raw__predictions')) }}
 ),
 
 unpivoted as (

@@ -14,6 +14,8 @@ renamed as (
         cast(pvalue as {{ vigie.type_double() }}) as test_pvalue,
         n_reference,
         n_current,
+        reference_hash,
+        n_predictions,
         computed_at
     from source
 )

@@ -1,7 +1,8 @@
--- every prediction lands in exactly one day window of schema_conformance (n_rows per day × model is its prediction count)
+-- every prediction up to the build's watermark lands in exactly one day window of schema_conformance (n_rows per day × model is its prediction count)
 with predictions as (
     select window_date, model_name, count(*) as n_predictions
     from {{ ref('stg_raw__predictions') }}
+    where ingested_at <= {{ vigie.build_watermark() }}
     group by window_date, model_name
 ),
 

@@ -9,15 +9,24 @@
 -- Binned distributions per day × model × version × schema feature × bin, reference beside
 -- current, with the PSI bins (models/intermediate/int_reference_bins.sql): numeric bins cut at
 -- the reference deciles over non-null values; categorical bins are the categories of either
--- side, null as '__null__', over all rows. Incremental: days that received predictions since
--- the last build, and days of a version whose reference sample changed, are rebuilt whole.
+-- side, null as '__null__', over all rows; the predictions of the build's snapshot only.
+-- Incremental: a day is rebuilt whole (delete+insert on window_date) when a version's
+-- prediction count or latest ingested_at differs from the stored one (new or late rows), or
+-- its reference sample or the model's schema changed (by hash) since it was stored.
 {%- set edge_columns = [] %}
 {%- for fraction in vigie.psi_edge_fractions() %}
     {%- do edge_columns.append('statistics.psi_edge_' ~ loop.index) %}
 {%- endfor %}
-with all_predictions as (
-    select window_date, model_name, model_version, ingested_at
-    from {{ ref('stg_raw__predictions') }}
+with snapshot as (
+    select * from {{ ref('int_monitoring_snapshot') }}
+),
+
+reference_versions as (
+    select * from {{ ref('int_reference_versions') }}
+),
+
+configuration as (
+    select * from {{ ref('int_model_configuration') }}
 ),
 
 reference_bins as (
@@ -27,38 +36,44 @@ reference_bins as (
 statistics as (
     select * from {{ ref('int_reference_statistics') }}
 ),
+
+day_states as (
+    select
+        snapshot.window_date,
+        snapshot.model_name,
+        snapshot.model_version,
+        snapshot.n_predictions,
+        snapshot.last_ingested_at,
+        reference_versions.reference_hash,
+        configuration.schema_hash
+    from snapshot
+    left join reference_versions
+        on snapshot.model_name = reference_versions.model_name
+        and snapshot.model_version = reference_versions.model_version
+    left join configuration on snapshot.model_name = configuration.model_name
+),
 {%- if is_incremental() %}
 
-reference_totals as (
-    select model_name, model_version, sum(n_reference) as n_reference_total
-    from reference_bins
-    group by model_name, model_version
-),
-
-stored_totals as (
-    select window_date, model_name, model_version, sum(n_reference) as n_reference_total
+stored_states as (
+    select
+        window_date,
+        model_name,
+        model_version,
+        max(n_predictions) as n_predictions,
+        max(last_ingested_at) as last_ingested_at,
+        max(reference_hash) as reference_hash,
+        max(schema_hash) as schema_hash
     from {{ this }}
     group by window_date, model_name, model_version
 ),
 
 windows as (
-    select window_date
-    from all_predictions
-    where ingested_at > (select max(last_ingested_at) from {{ this }})
-    union
-    select stored_totals.window_date
-    from stored_totals
-    left join reference_totals
-        on stored_totals.model_name = reference_totals.model_name
-        and stored_totals.model_version = reference_totals.model_version
-    where stored_totals.n_reference_total <> coalesce(reference_totals.n_reference_total, 0)
+    {{ vigie.changed_windows('day_states', 'stored_states',
+                             ['window_date', 'model_name', 'model_version'],
+                             ['n_predictions', 'last_ingested_at', 'reference_hash',
+                              'schema_hash']) }}
 ),
 {%- endif %}
-
-predictions as (
-    select * from all_predictions
-    {{ vigie.in_windows_to_rebuild() }}
-),
 
 current_values as (
     select * from {{ ref('int_feature_values_typed') }}
@@ -70,14 +85,8 @@ feature_schema as (
 ),
 
 day_versions as (
-    select
-        window_date,
-        model_name,
-        model_version,
-        count(*) as n_predictions,
-        max(ingested_at) as last_ingested_at
-    from predictions
-    group by window_date, model_name, model_version
+    select * from day_states
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 numeric_current as (
@@ -115,6 +124,9 @@ numeric_bins as (
         reference_bins.upper_bound,
         reference_bins.n_reference,
         coalesce(numeric_current.n_current, 0) as n_current,
+        day_versions.n_predictions,
+        day_versions.reference_hash,
+        day_versions.schema_hash,
         day_versions.last_ingested_at
     from day_versions
     inner join reference_bins
@@ -137,6 +149,8 @@ categorical_features as (
         feature_schema.feature_name,
         feature_schema.feature_type,
         day_versions.n_predictions,
+        day_versions.reference_hash,
+        day_versions.schema_hash,
         day_versions.last_ingested_at
     from day_versions
     inner join feature_schema on day_versions.model_name = feature_schema.model_name
@@ -212,6 +226,9 @@ categorical_bins as (
         cast(null as {{ vigie.type_double() }}) as upper_bound,
         coalesce(reference_bins.n_reference, 0) as n_reference,
         coalesce(category_current_with_nulls.n_current, 0) as n_current,
+        categorical_features.n_predictions,
+        categorical_features.reference_hash,
+        categorical_features.schema_hash,
         categorical_features.last_ingested_at
     from category_keys
     inner join categorical_features
@@ -287,6 +304,9 @@ final as (
         cast(current_proportion as {{ vigie.type_double() }}) as current_proportion,
         cast({{ vigie.psi_term('reference_proportion', 'current_proportion') }}
             as {{ vigie.type_double() }}) as psi_contribution,
+        cast(n_predictions as {{ dbt.type_bigint() }}) as n_predictions,
+        cast(reference_hash as {{ dbt.type_string() }}) as reference_hash,
+        cast(schema_hash as {{ dbt.type_string() }}) as schema_hash,
         cast(last_ingested_at as {{ dbt.type_timestamp() }}) as last_ingested_at
     from shares
 )

@@ -1,74 +1,22 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='window_date',
-        on_schema_change='append_new_columns'
-    )
-}}
--- Distribution skew per day × model × version × schema feature: that day's values against the
--- version's reference sample (summary statistics, PSI from feature_distributions, the KS or
--- chi-square test the Python drift step wrote) and whether the feature drifted. Incremental:
--- days that received predictions, or drift tests, since the last build, and days of a version
--- whose reference sample changed, are rebuilt whole (delete+insert on window_date).
-with all_predictions as (
-    select window_date, model_name, model_version, ingested_at
-    from {{ ref('stg_raw__predictions') }}
-),
-
-all_drift_tests as (
-    select * from {{ ref('stg_raw__drift_tests') }}
+{{ config(materialized='table') }}
+-- Distribution skew per day × model × version × schema feature: that day's values
+-- (int_feature_drift_statistics, incremental) against the version's reference sample
+-- (int_reference_statistics), the KS or chi-square test the Python drift step wrote for the
+-- same reference (by hash) and the same predictions (by count), and whether the feature
+-- drifted. A test computed against another reference or before late rows arrived is not
+-- shown: the mart never puts a new PSI beside an old p-value (the rule falls back to PSI
+-- until the test is computed). Rebuilt whole at every build from stored statistics, so an
+-- edit of seeds/thresholds.csv changes past days' verdicts.
+with day_statistics as (
+    select * from {{ ref('int_feature_drift_statistics') }}
 ),
 
 statistics as (
     select * from {{ ref('int_reference_statistics') }}
 ),
-{%- if is_incremental() %}
-
-windows as (
-    select window_date
-    from all_predictions
-    where ingested_at > (select max(last_ingested_at) from {{ this }})
-    union
-    select window_date
-    from all_drift_tests
-    where computed_at > (
-        select coalesce(max(last_drift_test_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this }}
-    )
-    union
-    select stored.window_date
-    from {{ this }} as stored
-    left join statistics
-        on stored.model_name = statistics.model_name
-        and stored.model_version = statistics.model_version
-        and stored.feature_name = statistics.feature_name
-    where stored.n_reference <> coalesce(statistics.n_reference, 0)
-),
-{%- endif %}
-
-predictions as (
-    select * from all_predictions
-    {{ vigie.in_windows_to_rebuild() }}
-),
-
-current_values as (
-    select * from {{ ref('int_feature_values_typed') }}
-    {{ vigie.in_windows_to_rebuild() }}
-),
-
-distributions as (
-    select * from {{ ref('feature_distributions') }}
-    {{ vigie.in_windows_to_rebuild() }}
-),
 
 drift_tests as (
-    select * from all_drift_tests
-    {{ vigie.in_windows_to_rebuild() }}
-),
-
-feature_schema as (
-    select model_name, feature_name, feature_type from {{ ref('feature_schema') }}
+    select * from {{ ref('stg_raw__drift_tests') }}
 ),
 
 thresholds as (
@@ -80,107 +28,68 @@ thresholds as (
     from {{ ref('thresholds') }}
 ),
 
-day_versions as (
-    select
-        window_date,
-        model_name,
-        model_version,
-        count(*) as n_current,
-        max(ingested_at) as last_ingested_at
-    from predictions
-    group by window_date, model_name, model_version
-),
-
-current_statistics as (
-    select
-        window_date,
-        model_name,
-        model_version,
-        feature_name,
-        count(value_numeric) + count(value_category) as n_current_values,
-        avg(value_numeric) as current_mean,
-        {{ vigie.stddev_samp('value_numeric') }} as current_std,
-        {{ vigie.summary_quantile_aggregates('value_numeric', 'current') }}
-    from current_values
-    group by window_date, model_name, model_version, feature_name
-),
-
-psi as (
-    select
-        window_date,
-        model_name,
-        model_version,
-        feature_name,
-        sum(psi_contribution) as psi
-    from distributions
-    group by window_date, model_name, model_version, feature_name
-),
-
-latest_tests as (
+matching_tests as (
     select
         drift_tests.*,
         row_number() over (
-            partition by window_date, model_name, model_version, feature_name, test_name
-            order by computed_at desc
-        ) as test_rank,
-        max(computed_at) over (
-            partition by window_date, model_name, model_version, feature_name
-        ) as last_drift_test_at
+            partition by
+                drift_tests.window_date,
+                drift_tests.model_name,
+                drift_tests.model_version,
+                drift_tests.feature_name
+            order by drift_tests.computed_at desc
+        ) as test_rank
     from drift_tests
+    inner join day_statistics
+        on drift_tests.window_date = day_statistics.window_date
+        and drift_tests.model_name = day_statistics.model_name
+        and drift_tests.model_version = day_statistics.model_version
+        and drift_tests.feature_name = day_statistics.feature_name
+        and drift_tests.reference_hash = day_statistics.reference_hash
+        and drift_tests.n_predictions = day_statistics.n_predictions
+        and drift_tests.test_name = case
+            when day_statistics.feature_type = 'categorical' then 'chi_square' else 'ks'
+        end
 ),
 
 joined as (
     select
-        day_versions.window_date,
-        day_versions.model_name,
-        day_versions.model_version,
-        feature_schema.feature_name,
-        feature_schema.feature_type,
+        day_statistics.window_date,
+        day_statistics.model_name,
+        day_statistics.model_version,
+        day_statistics.feature_name,
+        day_statistics.feature_type,
         coalesce(statistics.n_reference, 0) as n_reference,
-        day_versions.n_current,
+        day_statistics.n_predictions as n_current,
         statistics.reference_mean,
-        current_statistics.current_mean,
+        day_statistics.current_mean,
         statistics.reference_std,
-        current_statistics.current_std,
+        day_statistics.current_std,
         statistics.null_rate_reference,
-        cast(day_versions.n_current - coalesce(current_statistics.n_current_values, 0)
-            as {{ vigie.type_double() }}) / day_versions.n_current as null_rate_current,
+        day_statistics.null_rate_current,
         {%- for suffix, fraction in vigie.summary_quantiles() %}
         statistics.reference_{{ suffix }},
-        current_statistics.current_{{ suffix }},
+        day_statistics.current_{{ suffix }},
         {%- endfor %}
-        psi.psi,
-        latest_tests.test_name,
-        latest_tests.test_statistic,
-        latest_tests.effect_size,
-        latest_tests.test_pvalue,
-        latest_tests.last_drift_test_at,
-        day_versions.last_ingested_at
-    from day_versions
-    inner join feature_schema on day_versions.model_name = feature_schema.model_name
+        day_statistics.psi,
+        day_statistics.reference_hash,
+        matching_tests.test_name,
+        matching_tests.test_statistic,
+        matching_tests.effect_size,
+        matching_tests.test_pvalue,
+        matching_tests.computed_at as last_drift_test_at,
+        day_statistics.last_ingested_at
+    from day_statistics
     left join statistics
-        on day_versions.model_name = statistics.model_name
-        and day_versions.model_version = statistics.model_version
-        and feature_schema.feature_name = statistics.feature_name
-    left join current_statistics
-        on day_versions.window_date = current_statistics.window_date
-        and day_versions.model_name = current_statistics.model_name
-        and day_versions.model_version = current_statistics.model_version
-        and feature_schema.feature_name = current_statistics.feature_name
-    left join psi
-        on day_versions.window_date = psi.window_date
-        and day_versions.model_name = psi.model_name
-        and day_versions.model_version = psi.model_version
-        and feature_schema.feature_name = psi.feature_name
-    left join latest_tests
-        on day_versions.window_date = latest_tests.window_date
-        and day_versions.model_name = latest_tests.model_name
-        and day_versions.model_version = latest_tests.model_version
-        and feature_schema.feature_name = latest_tests.feature_name
-        and latest_tests.test_rank = 1
-        and latest_tests.test_name = case
-            when feature_schema.feature_type = 'categorical' then 'chi_square' else 'ks'
-        end
+        on day_statistics.model_name = statistics.model_name
+        and day_statistics.model_version = statistics.model_version
+        and day_statistics.feature_name = statistics.feature_name
+    left join matching_tests
+        on day_statistics.window_date = matching_tests.window_date
+        and day_statistics.model_name = matching_tests.model_name
+        and day_statistics.model_version = matching_tests.model_version
+        and day_statistics.feature_name = matching_tests.feature_name
+        and matching_tests.test_rank = 1
 ),
 
 ruled as (
@@ -238,6 +147,7 @@ final as (
         end as is_drifted,
         cast(case when ruled.has_drift_test then ruled.test_name else 'psi' end
             as {{ dbt.type_string() }}) as drift_rule,
+        cast(ruled.reference_hash as {{ dbt.type_string() }}) as reference_hash,
         cast(ruled.last_ingested_at as {{ dbt.type_timestamp() }}) as last_ingested_at,
         cast(ruled.last_drift_test_at as {{ dbt.type_timestamp() }}) as last_drift_test_at
     from ruled

@@ -9,28 +9,22 @@
 -- Schema conformance per day × model × feature: every schema feature of the model for every
 -- day it scored predictions, plus every unexpected feature that arrived. Each prediction
 -- counts under at most one problem, in this order: missing (key absent or JSON null), type
--- error, out of range, unknown category. Incremental: days that received predictions since the
--- last build are rebuilt whole (delete+insert on window_date).
-with all_predictions as (
-    select window_date, model_name, ingested_at from {{ ref('stg_raw__predictions') }}
-),
-{%- if is_incremental() %}
-
-windows as (
-    select distinct window_date
-    from all_predictions
-    where ingested_at > (select max(last_ingested_at) from {{ this }})
-),
-{%- endif %}
-
-predictions as (
-    select * from all_predictions
-    {{ vigie.in_windows_to_rebuild() }}
+-- error, out of range, unknown category. Reads the predictions of the build's snapshot only.
+-- Incremental: a day is rebuilt whole (delete+insert on window_date) when its prediction count
+-- or latest ingested_at differs from the stored one (new or late rows), or when the model's
+-- schema or the conformance target changed since it was stored (an empty table rebuilds all).
+with snapshot as (
+    select
+        window_date,
+        model_name,
+        sum(n_predictions) as n_rows,
+        max(last_ingested_at) as last_ingested_at
+    from {{ ref('int_monitoring_snapshot') }}
+    group by window_date, model_name
 ),
 
-feature_values as (
-    select * from {{ ref('int_prediction_features_unpivoted') }}
-    {{ vigie.in_windows_to_rebuild() }}
+configuration as (
+    select * from {{ ref('int_model_configuration') }}
 ),
 
 feature_schema as (
@@ -43,14 +37,47 @@ thresholds as (
     from {{ ref('thresholds') }}
 ),
 
-daily_rows as (
+day_states as (
+    select
+        snapshot.window_date,
+        snapshot.model_name,
+        snapshot.n_rows,
+        snapshot.last_ingested_at,
+        configuration.schema_hash,
+        thresholds.conformance_rate_target
+    from snapshot
+    left join configuration on snapshot.model_name = configuration.model_name
+    cross join thresholds
+),
+{%- if is_incremental() %}
+
+stored_states as (
     select
         window_date,
         model_name,
-        count(*) as n_rows,
-        max(ingested_at) as last_ingested_at
-    from predictions
+        max(n_rows) as n_rows,
+        max(last_ingested_at) as last_ingested_at,
+        max(schema_hash) as schema_hash,
+        max(conformance_rate_target) as conformance_rate_target
+    from {{ this }}
     group by window_date, model_name
+),
+
+windows as (
+    {{ vigie.changed_windows('day_states', 'stored_states', ['window_date', 'model_name'],
+                             ['n_rows', 'last_ingested_at', 'schema_hash',
+                              'conformance_rate_target']) }}
+),
+{%- endif %}
+
+feature_values as (
+    select * from {{ ref('int_prediction_features_unpivoted') }}
+    {{ vigie.in_windows_to_rebuild() }}
+),
+
+daily_rows as (
+    select * from day_states
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 typed_values as (
@@ -146,6 +173,8 @@ counted as (
         coalesce(observed.n_type_errors, 0) as n_type_errors,
         coalesce(observed.n_out_of_range, 0) as n_out_of_range,
         coalesce(observed.n_unknown_category, 0) as n_unknown_category,
+        daily_rows.conformance_rate_target,
+        daily_rows.schema_hash,
         daily_rows.last_ingested_at
     from feature_days
     inner join daily_rows
@@ -194,11 +223,11 @@ final as (
                 - rated.n_out_of_range - rated.n_unknown_category as {{ vigie.type_double() }}
             ) / rated.n_rows
         end as conformance_rate,
-        cast(thresholds.conformance_rate_target as {{ vigie.type_double() }})
+        cast(rated.conformance_rate_target as {{ vigie.type_double() }})
             as conformance_rate_target,
+        cast(rated.schema_hash as {{ dbt.type_string() }}) as schema_hash,
         cast(rated.last_ingested_at as {{ dbt.type_timestamp() }}) as last_ingested_at
     from rated
-    cross join thresholds
 )
 
 select * from final
