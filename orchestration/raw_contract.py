@@ -127,7 +127,9 @@ ingestion_batches = sa.Table(
     sa.Column("finished_at", sa.DateTime, nullable=False),
 )
 
-# Written by the Python KS step; marts.feature_drift reads it (it may be empty).
+# Written by the Python KS step; marts.feature_drift reads it (it may be empty). A test is
+# keyed by the reference it was computed against and the day's prediction count it saw, so a
+# new reference or late rows add a row and the mart shows only the test of the current data.
 drift_tests = sa.Table(
     "drift_tests",
     metadata,
@@ -136,13 +138,16 @@ drift_tests = sa.Table(
     sa.Column("model_version", sa.String, nullable=False),
     sa.Column("feature_name", sa.String, nullable=False),
     sa.Column("test_name", sa.String, nullable=False),  # ks | chi_square
+    sa.Column("reference_hash", sa.String, nullable=False),
+    sa.Column("n_predictions", sa.BigInteger, nullable=False),
     sa.Column("statistic", sa.Double),
     sa.Column("effect_size", sa.Double),
     sa.Column("pvalue", sa.Double),
     sa.Column("n_reference", sa.Integer),
     sa.Column("n_current", sa.Integer),
     sa.Column("computed_at", sa.DateTime, nullable=False),
-    sa.PrimaryKeyConstraint("window_date", "model_name", "model_version", "feature_name"),
+    sa.PrimaryKeyConstraint("window_date", "model_name", "model_version", "feature_name",
+                            "test_name", "reference_hash", "n_predictions"),
 )
 
 # Held-out labelled rows scored by a candidate and by production, for the promotion gate.
@@ -195,6 +200,7 @@ def init_warehouse(warehouse: Warehouse) -> list[str]:
     with warehouse.connect() as conn:
         for schema in SCHEMAS:
             conn.execute(sa.text(f"create schema if not exists {schema}"))
+        _drop_unkeyed_drift_tests(conn)
         inspector = sa.inspect(conn)
         missing = [t for t in metadata.sorted_tables
                    if not inspector.has_table(t.name, schema=RAW_SCHEMA)]
@@ -213,3 +219,15 @@ def _add_missing_columns(conn: sa.Connection, inspector, tables: list[sa.Table])
                 kind = column.type.compile(dialect=conn.dialect)
                 conn.execute(sa.text(f'alter table {RAW_SCHEMA}.{table.name} '
                                      f'add column "{column.name}" {kind}'))
+
+
+def _drop_unkeyed_drift_tests(conn: sa.Connection) -> None:
+    """Drop a raw.drift_tests without reference_hash (an older contract keyed by day only): its
+    tests cannot say which reference they used; the drift step recomputes them."""
+    columns = {r[0] for r in conn.execute(sa.text(
+        "select column_name from information_schema.columns "
+        "where table_schema = :s and table_name = 'drift_tests'"), {"s": RAW_SCHEMA})}
+    if columns and "reference_hash" not in columns:
+        # PostgreSQL: the staging view over it goes too (dbt recreates it).
+        cascade = " cascade" if conn.dialect.name == "postgresql" else ""
+        conn.execute(sa.text(f"drop table {RAW_SCHEMA}.drift_tests{cascade}"))
