@@ -130,8 +130,10 @@ def ingest_feedback(path: str, target: str | None, chunk_size: int) -> None:
 
 def _ingest(path: str, target: str | None, source: str, chunk_size: int) -> None:
     from orchestration.ingest import ingest_file
+    from orchestration.readers import check_readable
     from orchestration.seed_config import contract_rules
 
+    check_readable(path)  # before init: a missing file leaves no new warehouse behind
     warehouse = warehouse_for(target)
     init_warehouse(warehouse)
     report = ingest_file(warehouse, source, path, chunk_size=chunk_size,

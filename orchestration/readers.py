@@ -52,12 +52,18 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
-def read_records(path: str | Path, chunk_size: int = 50_000) -> Iterator[list[RawRecord]]:
-    """Chunks of at most `chunk_size` records from a JSON Lines, CSV or Parquet file."""
+def check_readable(path: str | Path) -> str:
+    """The file's format, or ReaderError when it is missing or of no known format."""
     path = Path(path)
     if not path.is_file():
         raise ReaderError(ERR_NO_FILE.format(path=path))
-    fmt = detect_format(path)
+    return detect_format(path)
+
+
+def read_records(path: str | Path, chunk_size: int = 50_000) -> Iterator[list[RawRecord]]:
+    """Chunks of at most `chunk_size` records from a JSON Lines, CSV or Parquet file."""
+    path = Path(path)
+    fmt = check_readable(path)
     reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
     return _chunked(reader(path), chunk_size)
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
-from orchestration.warehouse import Warehouse
+from orchestration.warehouse import Warehouse, WarehouseError
+
+MARTS = "marts"
+RELATION = re.compile(r"from marts\.(\w+)")
+ERR_UNREADABLE = "cannot read marts.{relation} in the warehouse at {where}: {reason}"
 
 WIDTH, HEIGHT, PAD = 720, 220, 40
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -90,12 +96,28 @@ def table(frame: pd.DataFrame | None, *, limit: int = 50) -> str:
 
 
 def _read(warehouse: Warehouse) -> dict[str, pd.DataFrame | None]:
+    """One frame per query; None for a mart not built yet. A warehouse that cannot be read
+    (unreachable, locked, missing, refused) is an error, never an empty page."""
+    reader = Warehouse(warehouse.config, read_only=True)
+    with reader.connect() as conn:
+        inspector = sa.inspect(conn)
+        built = (set(inspector.get_table_names(schema=MARTS))
+                 | set(inspector.get_view_names(schema=MARTS))) \
+            if inspector.has_schema(MARTS) else set()
     frames = {}
     for name, sql in QUERIES.items():
+        relation = RELATION.search(sql).group(1)
+        if relation not in built:
+            frames[name] = None  # shown as "Nothing to show"; the rest still renders
+            continue
         try:
-            frames[name] = warehouse.query_df(sql)
-        except Exception:  # a mart not built yet is shown as empty, the rest still renders
-            frames[name] = None
+            frames[name] = reader.query_df(sql)
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            raise WarehouseError(ERR_UNREADABLE.format(relation=relation,
+                                                       where=warehouse.config.where,
+                                                       reason=_first_line(exc))) from exc
     return frames
 
 
@@ -134,10 +156,15 @@ def render_report(frames: dict[str, pd.DataFrame | None], *, generated_at: dt.da
 
 
 def write_report(warehouse: Warehouse, path: str | Path) -> Path:
-    """Read the marts and write the HTML report to `path`."""
+    """Read the marts and write the HTML report to `path` (nothing is written on an error)."""
     path = Path(path)
+    frames = _read(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
-    page = render_report(_read(warehouse),
+    page = render_report(frames,
                          generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

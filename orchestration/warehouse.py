@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,8 +20,17 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 TARGETS = ("duckdb", "postgres")
+DEFAULT_DUCKDB_PATH = "warehouse/vigie.duckdb"
 ERR_UNKNOWN_TARGET = "unknown target {target!r}: choose one of duckdb, postgres"
 ERR_UNREACHABLE = "cannot reach the {target} warehouse at {where}: {reason}"
+ERR_NO_DIRECTORY = ("no DuckDB warehouse at {path}: the folder {folder} does not exist "
+                    "(check VIGIE_DUCKDB_PATH, or create it with `vigie init`)")
+ERR_NO_DATABASE = "no DuckDB warehouse at {path} (create it with `vigie init`)"
+ERR_LOCKED = ("the DuckDB warehouse at {path} is locked by another process "
+              "(waited {seconds:g}s): {reason}")
+# A DuckDB file takes one writer: wait this long for another process to let go of it.
+LOCK_TIMEOUT_ENV = "VIGIE_DUCKDB_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 30.0
 
 
 class WarehouseError(RuntimeError):
@@ -32,7 +42,7 @@ class WarehouseConfig:
     """Where the warehouse is; the same values are handed to dbt through the environment."""
 
     target: str = "duckdb"
-    duckdb_path: str = "warehouse/vigie.duckdb"
+    duckdb_path: str = DEFAULT_DUCKDB_PATH
     pg_host: str = "127.0.0.1"
     pg_port: int = 5432
     pg_user: str = "postgres"
@@ -50,7 +60,7 @@ class WarehouseConfig:
         env = os.environ
         values = dict(
             target=target or env.get("VIGIE_TARGET", "duckdb"),
-            duckdb_path=env.get("VIGIE_DUCKDB_PATH", "warehouse/vigie.duckdb"),
+            duckdb_path=env.get("VIGIE_DUCKDB_PATH", DEFAULT_DUCKDB_PATH),
             pg_host=env.get("VIGIE_PG_HOST", "127.0.0.1"),
             pg_port=int(env.get("VIGIE_PG_PORT", "5432")),
             pg_user=env.get("VIGIE_PG_USER", "postgres"),
@@ -105,19 +115,53 @@ def default_project_dir() -> Path:
 
 
 class Warehouse:
-    """Short-lived access to one warehouse: every method opens and closes its connection."""
+    """Short-lived access to one warehouse: every method opens and closes its connection.
 
-    def __init__(self, config: WarehouseConfig):
+    A DuckDB file is created only where it is expected: its folder must exist, unless `create`
+    is set (`vigie init`) or the path is Vigie's default; a typo is an error, not a new, empty
+    warehouse. `read_only` opens DuckDB read-only and refuses a file that does not exist.
+    """
+
+    def __init__(self, config: WarehouseConfig, *, create: bool = False,
+                 read_only: bool = False):
         self.config = config
+        self.create = create
+        self.read_only = read_only
 
     @property
     def target(self) -> str:
         return self.config.target
 
     def _engine(self) -> sa.Engine:
-        if self.target == "duckdb":
-            Path(self.config.resolved_duckdb_path).parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(self.config.url(), poolclass=NullPool)
+        if self.target != "duckdb":
+            return sa.create_engine(self.config.url(), poolclass=NullPool)
+        path = Path(self.config.resolved_duckdb_path)
+        if self.read_only and not path.exists():
+            raise WarehouseError(ERR_NO_DATABASE.format(path=path))
+        if not path.parent.is_dir():
+            if not (self.create or self.config.duckdb_path == DEFAULT_DUCKDB_PATH):
+                raise WarehouseError(ERR_NO_DIRECTORY.format(path=path, folder=path.parent))
+            path.parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"read_only": True} if self.read_only else {}
+        return sa.create_engine(self.config.url(), poolclass=NullPool,
+                                connect_args=connect_args)
+
+    def _connect(self, engine: sa.Engine) -> sa.Connection:
+        """A connection; on DuckDB, wait a while for another process to release the file."""
+        deadline = time.monotonic() + lock_timeout()
+        while True:
+            try:
+                return engine.connect()
+            except Exception as exc:  # any driver error here means the warehouse is unreachable
+                reason = _first_line(exc)
+                if self.target == "duckdb" and "lock" in reason.lower():
+                    if time.monotonic() < deadline:
+                        time.sleep(0.2)
+                        continue
+                    raise WarehouseError(ERR_LOCKED.format(
+                        path=self.config.where, seconds=lock_timeout(), reason=reason)) from exc
+                raise WarehouseError(ERR_UNREACHABLE.format(
+                    target=self.target, where=self.config.where, reason=reason)) from exc
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
@@ -130,14 +174,7 @@ class Warehouse:
         """One connection for several transactions (the caller opens them with conn.begin())."""
         engine = self._engine()
         try:
-            try:
-                conn = engine.connect()
-            except Exception as exc:  # any driver error here means the warehouse is unreachable
-                raise WarehouseError(
-                    ERR_UNREACHABLE.format(
-                        target=self.target, where=self.config.where, reason=_first_line(exc)
-                    )
-                ) from exc
+            conn = self._connect(engine)
             with conn:
                 yield conn
         finally:
@@ -190,6 +227,13 @@ def load_arrow(conn: sa.Connection, target: str, table: str, data: pa.Table) -> 
     buffer.seek(0)
     cursor = conn.connection.driver_connection.cursor()
     cursor.copy_expert(f"copy {table} ({columns}) from stdin with (format csv)", buffer)
+
+
+def lock_timeout() -> float:
+    try:
+        return max(0.0, float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT)))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
 
 
 def _first_line(exc: BaseException) -> str:
