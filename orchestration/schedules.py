@@ -4,11 +4,10 @@
 import dagster as dg
 
 from orchestration.assets.keys import REASON_TAG, TRIGGER_TAG
+from orchestration.jobs import monitoring_job
 
-MONITORING_JOB = "monitoring"
 
-
-@dg.schedule(job_name=MONITORING_JOB, cron_schedule="0 6 * * *", execution_timezone="UTC",
+@dg.schedule(job=monitoring_job, cron_schedule="0 6 * * *", execution_timezone="UTC",
              description="Every day at 06:00 UTC: dbt build, KS drift on the new days, drift marts")
 def daily_monitoring(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     day = context.scheduled_execution_time.date().isoformat()

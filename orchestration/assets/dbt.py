@@ -2,7 +2,8 @@
 
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.dbt_project import using_dagster_dev
 
+from orchestration.assets.dbt_metadata import METADATA_BY_KEY
 from orchestration.assets.keys import (
     MARTS_GROUP,
+    MODEL_EXTRA_DEPS,
     MODEL_GROUPS,
     RAW_GROUP,
     SOURCE_KEYS,
@@ -22,6 +25,7 @@ from orchestration.resources import WarehouseResource, dbt_environment
 from orchestration.warehouse import default_project_dir
 
 DBT_ASSETS_NAME = "vigie_dbt"
+INDIRECT_SELECTION = "DBT_INDIRECT_SELECTION"
 
 
 class VigieDbtTranslator(DagsterDbtTranslator):
@@ -38,6 +42,14 @@ class VigieDbtTranslator(DagsterDbtTranslator):
             return dg.AssetKey(["snapshots", name])
         layer = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "models"
         return dg.AssetKey([layer, name])
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
+                       project: DbtProject | None) -> dg.AssetSpec:
+        """The default spec, plus the Python assets a model reads through a shared source."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        extra = MODEL_EXTRA_DEPS.get(unique_id.split(".")[-1]) if unique_id.startswith(
+            "model.") else None
+        return spec.merge_attributes(deps=list(extra)) if extra else spec
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
@@ -73,8 +85,51 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                 dagster_dbt_translator=VigieDbtTranslator())
     def vigie_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                   warehouse: WarehouseResource):
-        with dbt_environment(warehouse.config, invocations):
+        held: list = []
+        with dbt_environment(warehouse.config, invocations), singular_tests_when_buildable():
             # dbt skips what is downstream of a failed test; failed tests show as failed checks.
-            yield from dbt.cli(["build"], context=context, raise_on_error=False).stream()
+            for event in dbt.cli(["build"], context=context, raise_on_error=False).stream():
+                # From the first event that gets metadata on, events wait for dbt to let go of
+                # the warehouse (outputs stay in dbt's order, as Dagster requires).
+                if held or event_key(context, event) in METADATA_BY_KEY:
+                    held.append(event)
+                else:
+                    yield event
+        yield from with_relation_metadata(held, context, warehouse)
 
     return vigie_dbt
+
+
+@contextmanager
+def singular_tests_when_buildable() -> Iterator[None]:
+    """A step of the dbt assets (Dagster splits them around the Python steps) runs a test only
+    when every relation it reads is built by then: `buildable` indirect selection, so a singular
+    test reading two models never runs in the step of the first one on a fresh warehouse."""
+    previous = os.environ.get(INDIRECT_SELECTION)
+    os.environ[INDIRECT_SELECTION] = "buildable"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(INDIRECT_SELECTION, None)
+        else:
+            os.environ[INDIRECT_SELECTION] = previous
+
+
+def event_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
+    """The asset an event of the dbt stream is about (an output, a materialization, a check)."""
+    if isinstance(event, dg.Output):
+        return context.assets_def.keys_by_output_name[event.output_name]
+    return getattr(event, "asset_key", None)
+
+
+def with_relation_metadata(held: list, context: dg.AssetExecutionContext,
+                           warehouse: WarehouseResource):
+    """The held events in order, the outputs of METADATA_BY_KEY with the metadata read from
+    their relation (what the sensors and the UI read)."""
+    wh = warehouse.warehouse()
+    for event in held:
+        key = event_key(context, event)
+        if isinstance(event, dg.Output | dg.AssetMaterialization) and key in METADATA_BY_KEY:
+            event = event.with_metadata({**event.metadata, **METADATA_BY_KEY[key](wh)})
+        yield event

@@ -1,5 +1,7 @@
 -- for every sensitive attribute, the groups of group_parity add up to the day's predictions
 -- (a missing or unmatched value lands in 'unknown', never dropped)
+{{ config(meta={'dagster': {'ref': {'name': 'group_parity'}}}) }}
+
 with parity as (
     select window_date, model_name, model_version, attribute, sum(n_predictions) as n_grouped
     from {{ ref('group_parity') }}

@@ -1,4 +1,6 @@
 -- drift_summary counts exactly the features feature_drift marks drifted, day × model × version
+{{ config(meta={'dagster': {'ref': {'name': 'drift_summary'}}}) }}
+
 with counted as (
     select
         window_date,

@@ -1,4 +1,6 @@
 -- every prediction up to the build's watermark lands in exactly one day window of schema_conformance (n_rows per day × model is its prediction count)
+{{ config(meta={'dagster': {'ref': {'name': 'schema_conformance'}}}) }}
+
 with predictions as (
     select window_date, model_name, count(*) as n_predictions
     from {{ ref('stg_raw__predictions') }}

@@ -1,4 +1,6 @@
 -- feature_drift.psi is the sum of its bins' psi_contribution in feature_distributions, and each side's proportions sum to 1
+{{ config(meta={'dagster': {'ref': {'name': 'feature_drift'}}}) }}
+
 with bins as (
     select
         window_date,

@@ -1,6 +1,6 @@
 -- every decision × outcome pair among labelled predictions has a cost in seeds/cost_matrix
 -- (a missing pair would count as cost 0 in business_kpis; a configuration warning)
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'int_labels_latest'}}}) }}
 
 with labels as (
     select distinct decision, outcome from {{ ref('int_labels_latest') }}

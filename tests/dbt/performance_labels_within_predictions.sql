@@ -1,5 +1,7 @@
 -- model_performance counts no more labelled predictions than business_kpis has predictions,
 -- and both marts agree on the number of labelled predictions of a day
+{{ config(meta={'dagster': {'ref': {'name': 'model_performance'}}}) }}
+
 with performance as (
     select window_date, model_name, model_version, n_labeled from {{ ref('model_performance') }}
 ),
