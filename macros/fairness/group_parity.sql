@@ -62,7 +62,10 @@
     (min / max, null when every rate is 0), equalized odds difference (the larger of the TPR
     and FPR differences, fairlearn's agg='worst_case'; groups whose rate is undefined are left
     out, and the difference is null when either rate is undefined in every group), and whether
-    they meet the four-fifths ratio and the equalized-odds bound from `thresholds`. -#}
+    they meet the four-fifths ratio and the equalized-odds bound from `thresholds`.
+    n_compared_groups, n_groups_with_selection_rate and n_groups_with_odds (non-suppressed
+    groups, those with a finite selection rate, those with finite TPR and FPR) tell the
+    promotion gate whether the attribute can be judged at all (macros/gate). -#}
 {% macro fairness_summary_from(relation, partition_by, thresholds='thresholds') %}
     {{ return(adapter.dispatch('fairness_summary_from', 'vigie')(relation, partition_by, thresholds)) }}
 {% endmacro %}
@@ -86,6 +89,17 @@
         cast(count(*) as {{ dbt.type_bigint() }}) as n_groups,
         cast(sum(case when is_suppressed then 1 else 0 end) as {{ dbt.type_bigint() }})
             as n_suppressed_groups,
+        {#- What the gate needs to judge the attribute (fail closed): how many groups are
+            compared, and how many of them have finite rates. -#}
+        cast(sum(case when not is_suppressed then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as n_compared_groups,
+        cast(sum(case when not is_suppressed and {{ vigie.is_finite('selection_rate') }}
+                 then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as n_groups_with_selection_rate,
+        cast(sum(case when not is_suppressed and {{ vigie.is_finite('true_positive_rate') }}
+                      and {{ vigie.is_finite('false_positive_rate') }}
+                 then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as n_groups_with_odds,
         {{ min_rate }} as min_selection_rate,
         {{ max_rate }} as max_selection_rate,
         {{ max_rate }} - {{ min_rate }} as demographic_parity_difference,

@@ -1,182 +1,102 @@
--- One row per promotion decision (registry events promoted, blocked, skipped): the candidate,
--- the production version it was compared with on the same held-out rows, both AUCs and their
--- delta, each gate's numbers as recomputed from the marts the gate reads, and the decision
--- with the gate's own reasons. The decision and reasons are authoritative: a gate check that
--- errored blocks the promotion even when the recomputed numbers would pass.
+-- One row per recorded promotion decision (registry events approved, blocked, skipped): the
+-- candidate, the production version it was compared with on the same held-out rows, and the
+-- gate's numbers and verdicts as promotion_gate / promotion_gate_checks define them (nothing is
+-- recomputed here). The decision and reasons are the registry's record of the gate's verdict;
+-- an 'approved' event is a promotion (production_model then makes the version production).
 with registry as (
     select * from {{ ref('stg_raw__model_registry') }}
 ),
 
-evaluation_scores as (
-    select * from {{ ref('stg_raw__evaluation_scores') }}
+gate as (
+    select * from {{ ref('promotion_gate') }}
 ),
 
-fairness as (
-    select * from {{ ref('candidate_fairness_summary') }}
-),
-
-versions as (
-    select * from {{ ref('model_versions') }}
-),
-
-outcomes as (
-    select model_name, value as outcome, is_favorable
-    from {{ ref('outcomes') }}
-    where value_kind = 'outcome'
-),
-
-thresholds as (
-    select
-        max(case when threshold_name = 'promotion_delta' then threshold_value end)
-            as promotion_delta,
-        max(case when threshold_name = 'validation_auc_floor' then threshold_value end)
-            as validation_auc_floor,
-        max(case when threshold_name = 'sensitive_importance_share_max' then threshold_value end)
-            as sensitive_importance_share_max,
-        max(case when threshold_name = 'sensitive_importance_jump_max' then threshold_value end)
-            as sensitive_importance_jump_max
-    from {{ ref('thresholds') }}
+checks as (
+    select * from {{ ref('promotion_gate_checks') }}
 ),
 
 decisions as (
-    select * from registry where registry_event in ('promoted', 'blocked', 'skipped')
+    select * from registry where registry_event in ('approved', 'blocked', 'skipped')
 ),
 
-evaluations as (
-    select
-        evaluation_id,
-        model_name,
-        max(case when evaluation_role = 'candidate' then model_version end) as candidate_version,
-        max(case when evaluation_role = 'production' then model_version end)
-            as production_version,
-        max(scored_at) as evaluated_at,
-        count(*) as n_scores
-    from evaluation_scores
-    group by evaluation_id, model_name
-),
-
+-- the latest evaluation of the candidate gated before the decision was recorded
 latest_evaluation as (
     select
         decisions.registry_event_id,
-        evaluations.evaluation_id,
-        evaluations.production_version,
+        gate.evaluation_id,
         row_number() over (
-            partition by decisions.registry_event_id order by evaluations.evaluated_at desc
+            partition by decisions.registry_event_id order by gate.evaluated_at desc
         ) as evaluation_rank
     from decisions
-    inner join evaluations
-        on decisions.model_name = evaluations.model_name
-        and decisions.model_version = evaluations.candidate_version
-        and evaluations.evaluated_at <= decisions.recorded_at
+    inner join gate
+        on decisions.model_name = gate.model_name
+        and decisions.model_version = gate.candidate_version
+        and gate.evaluated_at <= decisions.recorded_at
 ),
 
-labelled_scores as (
-    select
-        evaluation_scores.evaluation_id,
-        evaluation_scores.evaluation_role,
-        evaluation_scores.score,
-        case when outcomes.is_favorable then 0 else 1 end as is_positive
-    from evaluation_scores
-    inner join outcomes
-        on evaluation_scores.model_name = outcomes.model_name
-        and evaluation_scores.outcome = outcomes.outcome
-),
-
-auc as (
-    {{ vigie.roc_auc_from('labelled_scores', ['evaluation_id', 'evaluation_role'],
-                          'score', 'is_positive') }}
-),
-
-candidate_fairness as (
+check_columns as (
     select
         evaluation_id,
-        min(demographic_parity_ratio) as min_demographic_parity_ratio,
-        max(equalized_odds_difference) as max_equalized_odds_difference,
-        min(case when passes_four_fifths_rule then 1 else 0 end) as four_fifths_flag,
-        min(case when passes_equalized_odds then 1 else 0 end) as equalized_odds_flag
-    from fairness
-    where evaluation_role = 'candidate'
+        max(case when check_name = 'auc_margin' and passed then 1 else 0 end)
+            as passes_auc_margin,
+        max(case when check_name = 'four_fifths' then observed end)
+            as min_demographic_parity_ratio,
+        max(case when check_name = 'four_fifths' and passed then 1 else 0 end)
+            as passes_four_fifths_rule,
+        max(case when check_name = 'equalized_odds' then observed end)
+            as max_equalized_odds_difference,
+        max(case when check_name = 'equalized_odds' and passed then 1 else 0 end)
+            as passes_equalized_odds,
+        max(case when check_name = 'sensitive_importance' then observed end)
+            as sensitive_importance_share,
+        max(case when check_name = 'sensitive_importance' and passed then 1 else 0 end)
+            as passes_sensitive_importance,
+        max(case when check_name = 'validation_auc_floor' then observed end) as validation_auc,
+        max(case when check_name = 'validation_auc_floor' and passed then 1 else 0 end)
+            as passes_validation_auc_floor,
+        sum(case when is_assessable then 0 else 1 end) as n_checks_not_assessable
+    from checks
     group by evaluation_id
-),
-
-joined as (
-    select
-        decisions.registry_event_id as decision_id,
-        decisions.model_name,
-        decisions.model_version as candidate_version,
-        latest_evaluation.production_version,
-        latest_evaluation.evaluation_id,
-        decisions.recorded_at as decided_at,
-        candidate_auc.roc_auc as candidate_auc,
-        production_auc.roc_auc as production_auc,
-        thresholds.promotion_delta,
-        candidate_fairness.min_demographic_parity_ratio,
-        candidate_fairness.four_fifths_flag,
-        candidate_fairness.max_equalized_odds_difference,
-        candidate_fairness.equalized_odds_flag,
-        candidate.sensitive_importance_share,
-        production.sensitive_importance_share as production_sensitive_importance_share,
-        thresholds.sensitive_importance_share_max,
-        thresholds.sensitive_importance_jump_max,
-        candidate.validation_auc,
-        thresholds.validation_auc_floor,
-        decisions.registry_event as decision,
-        decisions.reason as reasons
-    from decisions
-    cross join thresholds
-    left join latest_evaluation
-        on decisions.registry_event_id = latest_evaluation.registry_event_id
-        and latest_evaluation.evaluation_rank = 1
-    left join auc as candidate_auc
-        on latest_evaluation.evaluation_id = candidate_auc.evaluation_id
-        and candidate_auc.evaluation_role = 'candidate'
-    left join auc as production_auc
-        on latest_evaluation.evaluation_id = production_auc.evaluation_id
-        and production_auc.evaluation_role = 'production'
-    left join candidate_fairness
-        on latest_evaluation.evaluation_id = candidate_fairness.evaluation_id
-    left join versions as candidate
-        on decisions.model_name = candidate.model_name
-        and decisions.model_version = candidate.model_version
-    left join versions as production
-        on decisions.model_name = production.model_name
-        and latest_evaluation.production_version = production.model_version
 ),
 
 final as (
     select
-        cast(decision_id as {{ dbt.type_string() }}) as decision_id,
-        cast(model_name as {{ dbt.type_string() }}) as model_name,
-        cast(candidate_version as {{ dbt.type_string() }}) as candidate_version,
-        cast(production_version as {{ dbt.type_string() }}) as production_version,
-        cast(evaluation_id as {{ dbt.type_string() }}) as evaluation_id,
-        decided_at,
-        cast(candidate_auc as {{ vigie.type_double() }}) as candidate_auc,
-        cast(production_auc as {{ vigie.type_double() }}) as production_auc,
-        cast(candidate_auc - production_auc as {{ vigie.type_double() }}) as auc_delta,
-        cast(promotion_delta as {{ vigie.type_double() }}) as promotion_delta,
-        candidate_auc - production_auc >= promotion_delta - 1e-9 as passes_auc_margin,
-        cast(min_demographic_parity_ratio as {{ vigie.type_double() }})
+        cast(decisions.registry_event_id as {{ dbt.type_string() }}) as decision_id,
+        cast(decisions.model_name as {{ dbt.type_string() }}) as model_name,
+        cast(decisions.model_version as {{ dbt.type_string() }}) as candidate_version,
+        cast(gate.production_version as {{ dbt.type_string() }}) as production_version,
+        cast(gate.evaluation_id as {{ dbt.type_string() }}) as evaluation_id,
+        decisions.recorded_at as decided_at,
+        gate.candidate_auc,
+        gate.production_auc,
+        gate.auc_delta,
+        gate.promotion_delta,
+        coalesce(check_columns.passes_auc_margin = 1, false) as passes_auc_margin,
+        cast(check_columns.min_demographic_parity_ratio as {{ vigie.type_double() }})
             as min_demographic_parity_ratio,
-        four_fifths_flag = 1 as passes_four_fifths_rule,
-        cast(max_equalized_odds_difference as {{ vigie.type_double() }})
+        coalesce(check_columns.passes_four_fifths_rule = 1, false) as passes_four_fifths_rule,
+        cast(check_columns.max_equalized_odds_difference as {{ vigie.type_double() }})
             as max_equalized_odds_difference,
-        equalized_odds_flag = 1 as passes_equalized_odds,
-        cast(sensitive_importance_share as {{ vigie.type_double() }})
+        coalesce(check_columns.passes_equalized_odds = 1, false) as passes_equalized_odds,
+        cast(check_columns.sensitive_importance_share as {{ vigie.type_double() }})
             as sensitive_importance_share,
-        cast(production_sensitive_importance_share as {{ vigie.type_double() }})
-            as production_sensitive_importance_share,
-        sensitive_importance_share <= sensitive_importance_share_max
-        and (
-            production_sensitive_importance_share is null
-            or sensitive_importance_share - production_sensitive_importance_share
-            <= sensitive_importance_jump_max
-        ) as passes_sensitive_importance,
-        cast(validation_auc as {{ vigie.type_double() }}) as validation_auc,
-        validation_auc >= validation_auc_floor as passes_validation_auc_floor,
-        cast(decision as {{ dbt.type_string() }}) as decision,
-        cast(reasons as {{ dbt.type_string() }}) as reasons
-    from joined
+        coalesce(check_columns.passes_sensitive_importance = 1, false)
+            as passes_sensitive_importance,
+        cast(check_columns.validation_auc as {{ vigie.type_double() }}) as validation_auc,
+        coalesce(check_columns.passes_validation_auc_floor = 1, false)
+            as passes_validation_auc_floor,
+        cast(check_columns.n_checks_not_assessable as {{ dbt.type_bigint() }})
+            as n_checks_not_assessable,
+        cast(gate.decision as {{ dbt.type_string() }}) as gate_decision,
+        cast(case when decisions.registry_event = 'approved' then 'promoted'
+                  else decisions.registry_event end as {{ dbt.type_string() }}) as decision,
+        cast(decisions.reason as {{ dbt.type_string() }}) as reasons
+    from decisions
+    left join latest_evaluation
+        on decisions.registry_event_id = latest_evaluation.registry_event_id
+        and latest_evaluation.evaluation_rank = 1
+    left join gate on latest_evaluation.evaluation_id = gate.evaluation_id
+    left join check_columns on latest_evaluation.evaluation_id = check_columns.evaluation_id
 )
 
 select * from final
