@@ -1,5 +1,9 @@
 """The model registry in raw.model_registry: every registration, promotion decision and rollback
-is a row, and the current stage of a version is its latest row."""
+is a row, and the current stage of a version is its latest row.
+
+versions() is the one Python reading of the stage: the registry steps run between dbt builds
+and need the stage as written a moment ago, which marts.model_versions (a table rebuilt after
+the decision) does not hold yet; that mart is the same rule in SQL for everyone else."""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ from orchestration.warehouse import Warehouse
 
 ERR_UNKNOWN_VERSION = "model {model} has no registered version {version!r}"
 ERR_ALREADY_PRODUCTION = "{model} {version} is already in production"
+ERR_NEVER_PRODUCTION = ("{model} {version} was never in production (stage {stage}): rollback "
+                        "returns only to an earlier production version; a candidate reaches "
+                        "production only through the promotion gate")
 
 
 class RegistryError(ValueError):
@@ -30,6 +37,7 @@ class RegisteredVersion:
     decision_threshold: float | None
     artifact_path: str | None
     feature_list: list[str]
+    was_production: bool = False  # some event of the version put it in production
 
 
 def _now() -> dt.datetime:
@@ -72,6 +80,7 @@ def versions(warehouse: Warehouse, model_name: str) -> dict[str, RegisteredVersi
             artifact_path=row["artifact_path"] if registered else before.artifact_path,
             feature_list=(json.loads(row["feature_list"]) if registered and row["feature_list"]
                           else (before.feature_list if before else [])),
+            was_production=row["stage"] == "production" or bool(before and before.was_production),
         )
     return found
 
@@ -100,13 +109,19 @@ def set_production(conn: sa.Connection, warehouse_versions: dict[str, Registered
 
 
 def rollback(warehouse: Warehouse, *, model_name: str, model_version: str, reason: str) -> None:
-    """Make an earlier version production again, recorded as a rolled_back event."""
+    """Make an earlier production version production again, recorded as a rolled_back event.
+
+    Only a version that was production before: a rejected, skipped or never-promoted candidate
+    is refused (production changes only through the gate, or back)."""
     known = versions(warehouse, model_name)
     if model_version not in known:
         raise RegistryError(ERR_UNKNOWN_VERSION.format(model=model_name, version=model_version))
     if known[model_version].stage == "production":
         raise RegistryError(ERR_ALREADY_PRODUCTION.format(model=model_name,
                                                           version=model_version))
+    if not known[model_version].was_production:
+        raise RegistryError(ERR_NEVER_PRODUCTION.format(model=model_name, version=model_version,
+                                                        stage=known[model_version].stage))
     with warehouse.connect() as conn:
         set_production(conn, known, model_name=model_name, model_version=model_version,
                        event="rolled_back", reason=reason)
