@@ -16,7 +16,7 @@ from orchestration.assets.keys import (
     CANDIDATE_MODEL_KEY,
     PROMOTION_GROUP,
 )
-from orchestration.assets.training import load_training_set
+from orchestration.assets.training_data import load_training_set
 from orchestration.model_store import ModelStore
 from orchestration.resources import ModelStoreResource, WarehouseResource
 from orchestration.seed_config import outcome_values

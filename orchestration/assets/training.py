@@ -2,7 +2,6 @@
 explained; its validation rows' scores go to raw.validation_scores for dbt's validation AUC."""
 
 
-import datetime as dt
 import re
 import uuid
 
@@ -18,16 +17,19 @@ from models_ml.training import (
     TrainingSet,
     dataset_hash,
     reference_sample,
-    training_set_from_examples,
 )
 from models_ml.training import train_candidate as fit_candidate
 from orchestration import registry
-from orchestration.assets.io import append_frame, markdown_table, read_frame, utc_now
+from orchestration.assets.io import append_frame, markdown_table, utc_now
 from orchestration.assets.keys import CANDIDATE_MODEL_KEY, TRAINING_GROUP
 from orchestration.assets.raw import contributions_rows
+from orchestration.assets.training_data import (
+    load_training_set,
+    read_validation_auc,
+    sensitive_groups,
+)
 from orchestration.resources import ModelStoreResource, WarehouseResource
 from orchestration.seed_config import (
-    feature_schema,
     outcome_values,
     read_seed,
     sensitive_features,
@@ -37,16 +39,9 @@ from orchestration.warehouse import Warehouse
 
 ERR_NO_COST = "seeds/cost_matrix.csv has no cost for decision {decision!r} and outcome {outcome!r}"
 ERR_EMPTY_AFTER_DROP = "no training rows left after dropping {rule}"
-ERR_NO_EXAMPLES = ("model {model} has no labelled predictions in "
-                   "intermediate.int_training_examples: ingest labels and run vigie build")
-ERR_NO_EXAMPLES_AS_OF = "model {model} has no labelled predictions known at {as_of}"
-# The one relation training and evaluation read: dbt builds it (models/intermediate).
-EXAMPLES_RELATION = "intermediate.int_training_examples"
+# The dbt models the candidate reads (the translator's keys).
 TRAINING_EXAMPLES_KEY = dg.AssetKey(["intermediate", "int_training_examples"])
-EXAMPLE_COLUMNS = ("prediction_id", "model_version", "scored_at", "score", "decision",
-                   "is_favorable_decision", "outcome", "label_received_at",
-                   "is_favorable_outcome")
-BAND_SUFFIX = "__group"
+VALIDATION_AUC_KEY = dg.AssetKey(["intermediate", "int_validation_auc"])
 VERSION_PATTERN = re.compile(r"^v(\d+)$")
 CONTRIBUTION_ROWS = 2000
 # The exact Kamiran–Calders weights. The served model raises them to the power 1.5
@@ -80,47 +75,6 @@ class TrainingConfig(dg.Config):
     cost_optimal_cutoff: bool = False
 
 
-def quote_identifier(name: str) -> str:
-    """A column name from user data (a feature name) as a double-quoted SQL identifier."""
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def band_column(attribute: str) -> str:
-    """The int_training_examples column holding a sensitive attribute's band."""
-    return f"{attribute}{BAND_SUFFIX}"
-
-
-def _utc_naive(value) -> dt.datetime:
-    """A cut-off as zone-less UTC (the raw contract's convention); zone-less input is UTC."""
-    stamp = pd.Timestamp(value)
-    return (stamp.tz_convert(None) if stamp.tz is not None else stamp).to_pydatetime()
-
-
-def latest_label_at(wh: Warehouse, model_name: str) -> dt.datetime:
-    """When the model's latest label was received: the default label cut-off."""
-    latest = wh.scalar(f"select max(label_received_at) from {EXAMPLES_RELATION} "
-                       "where model_name = :m", {"m": model_name})
-    if latest is None:
-        raise ValueError(ERR_NO_EXAMPLES.format(model=model_name))
-    return _utc_naive(latest)
-
-
-def training_examples(wh: Warehouse, model_name: str, *, features: list[str],
-                      attributes: list[str], as_of: dt.datetime) -> pd.DataFrame:
-    """The model's labelled examples whose prediction and latest label were known at as_of,
-    from the one relation dbt builds for training (int_training_examples)."""
-    columns = [*EXAMPLE_COLUMNS, *features, *(band_column(a) for a in attributes)]
-    examples = read_frame(wh, f"""
-        select {", ".join(quote_identifier(c) for c in columns)}
-        from {EXAMPLES_RELATION}
-        where model_name = :m and scored_at <= :as_of and label_received_at <= :as_of""",
-                          {"m": model_name, "as_of": _utc_naive(as_of)})
-    if examples.empty:
-        raise ValueError(ERR_NO_EXAMPLES_AS_OF.format(model=model_name, as_of=as_of))
-    ids = examples["prediction_id"].astype(str)
-    return examples.assign(prediction_id=ids).set_index(pd.Index(ids.to_numpy(dtype=object)))
-
-
 def cost_of(project_dir: str, decision: str, outcome: str) -> float:
     for row in read_seed(project_dir, "cost_matrix"):
         if row["decision"] == decision and row["outcome"] == outcome:
@@ -146,27 +100,6 @@ def shaped_training_set(full: TrainingSet, config: TrainingConfig,
     return TrainingSet(X=X, y_default=y, prediction_ids=X.index.to_numpy(dtype=object),
                        window_start=full.window_start, window_end=full.window_end,
                        dataset_hash=dataset_hash(X, y))
-
-
-def load_training_set(wh: Warehouse, model_name: str, as_of=None):
-    """The training set as of `as_of` (default: the latest label) and its examples."""
-    project_dir = wh.config.project_dir
-    as_of = _utc_naive(as_of) if as_of is not None else latest_label_at(wh, model_name)
-    features = [r["feature_name"] for r in feature_schema(project_dir, model_name)]
-    examples = training_examples(wh, model_name, features=features,
-                                 attributes=sensitive_features(project_dir, model_name),
-                                 as_of=as_of)
-    return training_set_from_examples(examples, feature_names=features), examples, as_of
-
-
-def sensitive_groups(examples: pd.DataFrame, attributes: list[str]) -> np.ndarray:
-    """Group of each example: its band of every sensitive attribute, joined by "|" (bands from
-    int_training_examples, i.e. int_prediction_groups: 'unknown' when missing)."""
-    labels = pd.Series("", index=examples.index, dtype=object)
-    for attribute in attributes:
-        labels = labels + "|" + examples[band_column(attribute)].astype(object).fillna(
-            "unknown").astype(str)
-    return labels.to_numpy(dtype=object)
 
 
 def training_weights(training_set: TrainingSet, config: TrainingConfig, examples: pd.DataFrame,
@@ -226,7 +159,7 @@ def validation_score_rows(model: TrainedModel, X: pd.DataFrame, examples: pd.Dat
 
 
 @dg.asset(key=CANDIDATE_MODEL_KEY, group_name=TRAINING_GROUP, kinds={"python", "lightgbm"},
-          deps=[TRAINING_EXAMPLES_KEY],
+          deps=[TRAINING_EXAMPLES_KEY, VALIDATION_AUC_KEY],
           description="A LightGBM candidate trained on intermediate.int_training_examples as of "
                       "the latest label: saved to the model store, registered as candidate with "
                       "its reference sample, validation scores and mean |TreeSHAP| "
@@ -272,8 +205,9 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
         append_frame(conn, wh.target, "raw.feature_contributions",
                      contributions_rows(contributions, MODEL_NAME, version))
         append_frame(conn, wh.target, "raw.validation_scores", validation)
-        # The validation AUC is not recorded here: dbt computes it from raw.validation_scores
-        # (marts.model_versions.validation_auc), its one definition.
+        # The registry keeps the validation AUC for display only, read back (same transaction)
+        # from the dbt view that defines it over raw.validation_scores, never computed here.
+        validation_auc = read_validation_auc(conn, MODEL_NAME, version)
         registry.record_event(
             conn, model_name=MODEL_NAME, model_version=version, event="registered",
             stage="candidate", reason="retrained on labelled predictions",
@@ -284,10 +218,10 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
             trained_at=utc_now(), training_window_start=training_set.window_start.date(),
             training_window_end=training_set.window_end.date(),
             dataset_hash=model.dataset_hash, n_training_rows=model.n_training_rows,
-            decision_threshold=model.decision_threshold,
+            validation_auc=validation_auc, decision_threshold=model.decision_threshold,
             feature_list=model.feature_names, artifact_path=str(path))
-    context.log.info(f"registered candidate {MODEL_NAME} {version} with {len(validation)} "
-                     "validation scores")
+    context.log.info(f"registered candidate {MODEL_NAME} {version}: validation AUC "
+                     f"{validation_auc} (dbt) on {len(validation)} rows")
     top = contributions.sort_values("mean_abs_contribution", ascending=False)
     return dg.MaterializeResult(metadata={
         "model_version": version,
@@ -295,6 +229,7 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
         "cost_optimal_threshold": cost_optimal,
         "n_training_rows": model.n_training_rows,
         "n_validation_rows": len(validation),
+        "validation_auc": validation_auc,
         "dataset_hash": model.dataset_hash,
         "labels_as_of": as_of.isoformat(),
         "sensitive_importance_share": share,

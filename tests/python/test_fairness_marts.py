@@ -5,7 +5,7 @@ equalized odds functions on random traffic (tied scores, missing and unmatched s
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -42,6 +42,8 @@ class Traffic:
     feedback: pd.DataFrame
     evaluation: pd.DataFrame
     registry: pd.DataFrame
+    # raw.validation_scores: each version's held-out validation rows (its validation AUC).
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _features(rng: np.random.Generator) -> dict[str, object]:
@@ -116,7 +118,14 @@ def make_traffic(seed: int = 7) -> Traffic:
         "event": ["registered", "promoted", "registered", "registered"],
         "recorded_at": pd.to_datetime(["2030-02-01", "2030-02-02", "2030-02-03", "2030-02-05"]),
         "validation_auc": [0.8125, 0.5, 0.75, 0.78125]})
-    return Traffic(predictions, feedback, evaluation, registry)
+    validation = pd.concat([pd.DataFrame({  # scores on a 1/64 grid: ties
+        "model_name": "credit_risk", "model_version": version,
+        "row_id": [f"val-{version}-{i}" for i in range(n)],
+        "score": rng.integers(0, 65, n) / 64,
+        "outcome": np.where(rng.random(n) < 0.3, "defaulted", "repaid"),
+        "scored_at": pd.Timestamp("2030-02-01")}) for version, n in (("v1", 90), ("v2", 40))],
+        ignore_index=True)
+    return Traffic(predictions, feedback, evaluation, registry, validation)
 
 
 def build_warehouse(target: str, tmp: Path, traffic: Traffic, *select: str) -> Warehouse:
@@ -126,7 +135,8 @@ def build_warehouse(target: str, tmp: Path, traffic: Traffic, *select: str) -> W
     warehouse.drop = drop
     for table, frame in (("predictions", traffic.predictions), ("feedback", traffic.feedback),
                          ("evaluation_scores", traffic.evaluation),
-                         ("model_registry", traffic.registry)):
+                         ("model_registry", traffic.registry),
+                         ("validation_scores", traffic.validation)):
         if len(frame):
             write_raw(warehouse, table, frame)
     dbt_build(config, str(tmp / "dbt_target"), "--select", *select)

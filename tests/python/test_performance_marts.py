@@ -48,10 +48,11 @@ def labelled_predictions(traffic: Traffic) -> pd.DataFrame:
                     outcome=p["prediction_id"].map(latest))
 
 
-def performance_reference(frame: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
-    """scikit-learn per day × version, positive class = default, positive prediction = decline."""
-    registered = registry[registry["event"] == "registered"].sort_values("recorded_at")
-    validation = registered.groupby("model_version")["validation_auc"].last()
+def performance_reference(frame: pd.DataFrame, validation_scores: pd.DataFrame) -> pd.DataFrame:
+    """scikit-learn per day × version, positive class = default, positive prediction = decline;
+    validation_auc = roc_auc_score on the version's validation rows (raw.validation_scores)."""
+    validation = {version: roc_auc_score(rows["outcome"] == "defaulted", rows["score"])
+                  for version, rows in validation_scores.groupby("model_version")}
     rows = []
     for key, part in frame.groupby(KEYS):
         row = dict(zip(KEYS, key, strict=True), n_labeled=0)
@@ -173,7 +174,7 @@ def built(request, tmp_path_factory, traffic):
 
 
 def test_model_performance_equals_sklearn(built, traffic):
-    expected = performance_reference(labelled_predictions(traffic), traffic.registry)
+    expected = performance_reference(labelled_predictions(traffic), traffic.validation)
     ours = mart(built, "model_performance")
     assert_rows_close(ours, expected, KEYS,
                       ["n_labeled", "roc_auc", "precision", "recall", "f1", "accuracy",
@@ -213,7 +214,7 @@ MIGRATION = {"days": 10, "shift_day": 5, "per_day": 1000, "seed": 3,
 @pytest.fixture(scope="module")
 def migration() -> tuple[Traffic, float]:
     """The simulator's migration scenario and the retrained model's validation AUC (on a
-    held-out part of its own migrated extract, as the registry would record it)."""
+    held-out part of its own migrated extract, whose scores raw.validation_scores holds)."""
     german = load_german_credit(ROOT / "seeds" / "german_credit.csv")
     simulated = simulate_traffic(german, scenario="migration",
                                  model=fit_reference_model(german, seed=1), **MIGRATION)
@@ -221,17 +222,22 @@ def migration() -> tuple[Traffic, float]:
     holdout = np.random.default_rng(0).random(len(rows)) < 0.3
     refit = fit_credit_model(rows[~holdout], target[~holdout], seed=3, threshold=0.5)
     scores = refit.predict_default_probability(rows[holdout])
-    # Scores and AUC rounded to float32: raw.predictions / model_registry store sa.Float, a
-    # 4-byte REAL on DuckDB, so the reference must not depend on the engine's float width.
-    validation_auc = float(np.float32(roc_auc_score(target[holdout], scores)))
+    # Logged scores rounded to float32 so the reference does not depend on an engine's float
+    # width; the validation rows go to raw.validation_scores (double), where dbt takes the AUC.
+    validation = pd.DataFrame({
+        "model_name": "credit_risk", "model_version": "v1",
+        "row_id": [f"g{i:04d}" for i in np.flatnonzero(holdout)], "score": scores,
+        "outcome": np.where(target[holdout] == 1, "defaulted", "repaid"),
+        "scored_at": pd.Timestamp("2030-04-30")})
+    validation_auc = roc_auc_score(target[holdout], scores)
     predictions = simulated.predictions.copy()
     predictions["score"] = predictions["score"].astype(np.float32).astype(float)
     registry = pd.DataFrame({
         "registry_event_id": ["m1"], "model_name": "credit_risk", "model_version": "v1",
         "event": "registered", "stage": "production",
-        "recorded_at": [pd.Timestamp("2030-04-30")], "validation_auc": [validation_auc]})
+        "recorded_at": [pd.Timestamp("2030-04-30")]})
     empty = pd.DataFrame(columns=["evaluation_id"])
-    return Traffic(predictions, simulated.feedback, empty, registry), validation_auc
+    return Traffic(predictions, simulated.feedback, empty, registry, validation), validation_auc
 
 
 @pytest.mark.parametrize("target", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -260,8 +266,9 @@ def test_migration_fails_four_fifths_after_shift_and_shows_auc_gap(migration, ta
     sex_before = summary[(summary["attribute"] == "sex") & (summary["window_date"] < shift)]
     assert len(sex_before) == MIGRATION["shift_day"]
     assert sex_before["passes_four_fifths_rule"].astype(bool).all()
-    expected = performance_reference(labelled_predictions(traffic), traffic.registry)
+    expected = performance_reference(labelled_predictions(traffic), traffic.validation)
     assert_rows_close(performance, expected, KEYS, ["roc_auc", "validation_auc", "auc_gap"])
     gap_after = performance.loc[performance["window_date"] >= shift, "auc_gap"].astype(float)
-    assert (performance["validation_auc"].astype(float) == validation_auc).all()
+    np.testing.assert_allclose(performance["validation_auc"].astype(float), validation_auc,
+                               rtol=1e-12)
     assert gap_after.mean() > 0.03

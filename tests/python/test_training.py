@@ -248,7 +248,7 @@ def test_sample_weight_changes_the_fit_but_not_the_validation(training_set, mode
 
 def test_sensitive_groups_join_the_bands_dbt_drew():
     """Reweighing groups are the int_training_examples bands joined (no Python banding)."""
-    from orchestration.assets.training import sensitive_groups
+    from orchestration.assets.training_data import sensitive_groups
 
     examples = pd.DataFrame({"sex__group": ["female", "male", "unknown", "male"],
                              "age__group": ["under_25", "25_39", "60_and_over", "unknown"]})

@@ -1,6 +1,7 @@
 -- Model performance per day × model × version on the labelled predictions of that day, with
 -- the unfavourable outcome as the positive class (as the score) and an unfavourable decision as
--- a positive prediction; validation_auc is the version's latest 'registered' registry row.
+-- a positive prediction; validation_auc is the version's AUC on its held-out validation rows
+-- (int_validation_auc, the one definition).
 with decided as (
     select * from {{ ref('int_predictions_decided') }}
 ),
@@ -10,9 +11,8 @@ labels as (
     where is_favorable_outcome is not null
 ),
 
-registry as (
-    select * from {{ ref('stg_raw__model_registry') }}
-    where registry_event = 'registered'
+validation as (
+    select model_name, model_version, validation_auc from {{ ref('int_validation_auc') }}
 ),
 
 days as (
@@ -51,18 +51,6 @@ confusion as (
     group by window_date, model_name, model_version
 ),
 
-validation as (
-    select
-        model_name,
-        model_version,
-        cast(validation_auc as {{ vigie.type_double() }}) as validation_auc,
-        row_number() over (
-            partition by model_name, model_version
-            order by recorded_at desc, registry_event_id desc
-        ) as registry_rank
-    from registry
-),
-
 final as (
     select
         days.window_date,
@@ -95,7 +83,6 @@ final as (
     left join validation
         on days.model_name = validation.model_name
         and days.model_version = validation.model_version
-        and validation.registry_rank = 1
 )
 
 select * from final

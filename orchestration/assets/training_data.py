@@ -1,0 +1,99 @@
+"""Reads of the training assets: the labelled examples dbt builds (int_training_examples) and
+the validation AUC dbt computes (int_validation_auc); no metric or rule is defined here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from models_ml.training import TrainingSet, training_set_from_examples
+from orchestration.assets.io import read_frame
+from orchestration.seed_config import feature_schema, sensitive_features
+from orchestration.warehouse import Warehouse
+
+ERR_NO_EXAMPLES = ("model {model} has no labelled predictions in "
+                   "intermediate.int_training_examples: ingest labels and run vigie build")
+ERR_NO_EXAMPLES_AS_OF = "model {model} has no labelled predictions known at {as_of}"
+# The one relation training and evaluation read: dbt builds it (models/intermediate).
+EXAMPLES_RELATION = "intermediate.int_training_examples"
+ERR_NO_VALIDATION_VIEW = ("intermediate.int_validation_auc does not exist: run vigie build "
+                          "(dbt) before training")
+EXAMPLE_COLUMNS = ("prediction_id", "model_version", "scored_at", "score", "decision",
+                   "is_favorable_decision", "outcome", "label_received_at",
+                   "is_favorable_outcome")
+BAND_SUFFIX = "__group"
+VALIDATION_AUC_SQL = ("select validation_auc from intermediate.int_validation_auc "
+                      "where model_name = :m and model_version = :v")
+
+
+def quote_identifier(name: str) -> str:
+    """A column name from user data (a feature name) as a double-quoted SQL identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def band_column(attribute: str) -> str:
+    """The int_training_examples column holding a sensitive attribute's band."""
+    return f"{attribute}{BAND_SUFFIX}"
+
+
+def _utc_naive(value) -> dt.datetime:
+    """A cut-off as zone-less UTC (the raw contract's convention); zone-less input is UTC."""
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_convert(None) if stamp.tz is not None else stamp).to_pydatetime()
+
+
+def latest_label_at(wh: Warehouse, model_name: str) -> dt.datetime:
+    """When the model's latest label was received: the default label cut-off."""
+    latest = wh.scalar(f"select max(label_received_at) from {EXAMPLES_RELATION} "
+                       "where model_name = :m", {"m": model_name})
+    if latest is None:
+        raise ValueError(ERR_NO_EXAMPLES.format(model=model_name))
+    return _utc_naive(latest)
+
+
+def training_examples(wh: Warehouse, model_name: str, *, features: list[str],
+                      attributes: list[str], as_of: dt.datetime) -> pd.DataFrame:
+    """The model's labelled examples whose prediction and latest label were known at as_of,
+    from the one relation dbt builds for training (int_training_examples)."""
+    columns = [*EXAMPLE_COLUMNS, *features, *(band_column(a) for a in attributes)]
+    examples = read_frame(wh, f"""
+        select {", ".join(quote_identifier(c) for c in columns)}
+        from {EXAMPLES_RELATION}
+        where model_name = :m and scored_at <= :as_of and label_received_at <= :as_of""",
+                          {"m": model_name, "as_of": _utc_naive(as_of)})
+    if examples.empty:
+        raise ValueError(ERR_NO_EXAMPLES_AS_OF.format(model=model_name, as_of=as_of))
+    ids = examples["prediction_id"].astype(str)
+    return examples.assign(prediction_id=ids).set_index(pd.Index(ids.to_numpy(dtype=object)))
+
+
+def load_training_set(wh: Warehouse, model_name: str,
+                      as_of=None) -> tuple[TrainingSet, pd.DataFrame, dt.datetime]:
+    """The training set as of `as_of` (default: the latest label) and its examples."""
+    project_dir = wh.config.project_dir
+    as_of = _utc_naive(as_of) if as_of is not None else latest_label_at(wh, model_name)
+    features = [r["feature_name"] for r in feature_schema(project_dir, model_name)]
+    examples = training_examples(wh, model_name, features=features,
+                                 attributes=sensitive_features(project_dir, model_name),
+                                 as_of=as_of)
+    return training_set_from_examples(examples, feature_names=features), examples, as_of
+
+
+def sensitive_groups(examples: pd.DataFrame, attributes: list[str]) -> np.ndarray:
+    """Group of each example: its band of every sensitive attribute, joined by "|" (bands from
+    int_training_examples, i.e. int_prediction_groups: 'unknown' when missing)."""
+    labels = pd.Series("", index=examples.index, dtype=object)
+    for attribute in attributes:
+        labels = labels + "|" + examples[band_column(attribute)].astype(object).fillna(
+            "unknown").astype(str)
+    return labels.to_numpy(dtype=object)
+
+
+def read_validation_auc(conn: sa.Connection, model_name: str, version: str) -> float | None:
+    """dbt's validation AUC of a version (the view int_validation_auc over its scores)."""
+    if not sa.inspect(conn).has_table("int_validation_auc", schema="intermediate"):
+        raise ValueError(ERR_NO_VALIDATION_VIEW)
+    return conn.execute(sa.text(VALIDATION_AUC_SQL), {"m": model_name, "v": version}).scalar()
