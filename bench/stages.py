@@ -7,9 +7,10 @@ the children it waited for, e.g. dbt). The stages call the same functions as `vi
 the Dagster assets: ingest = the simulator through orchestration.ingest; dbt_build = `dbt build`
 of the whole project; drift = orchestration.assets.drift.compute_drift_tests (KS and
 chi-square, every day x feature, written to raw.drift_tests) when its reader works here, else
-the KS half through Arrow reads and models_ml.drift.ks_test; training = the candidate asset's
-query, build_training_set and train_candidate; gate = the promotion gate's checks on the candidate's
-held-out rows (four-fifths, equalized odds, validation AUC floor) and decide_promotion.
+the KS half through Arrow reads and models_ml.drift.ks_test; training = the candidate
+asset's read of int_training_examples and train_candidate; gate = the promotion gate's checks
+on the candidate's held-out rows (four-fifths, equalized odds, validation AUC floor) and
+decide_promotion.
 """
 
 from __future__ import annotations
@@ -64,27 +65,12 @@ def stage_drift(workdir: Path, rows: int) -> dict[str, Any]:
 
 
 def labelled_training_set(warehouse: Warehouse):
-    """The candidate asset's training set (same query, with the model name inlined)."""
+    """The candidate asset's training set, read from intermediate.int_training_examples."""
     from models_ml.simulate import MODEL_NAME
-    from models_ml.training import build_training_set
-    from orchestration.seed_config import feature_schema, outcome_values
+    from orchestration.assets.training_data import load_training_set
 
-    predictions = warehouse.query_df(f"""
-        select p.prediction_id, p.scored_at, cast(p.features as varchar) as features
-        from raw.predictions as p
-        where p.model_name = '{MODEL_NAME}' and exists (
-            select 1 from raw.feedback as f where f.prediction_id = p.prediction_id
-              and f.kind = 'label' and f.outcome is not null)""")
-    labels = warehouse.query_df("select prediction_id, received_at, outcome from raw.feedback "
-                                "where kind = 'label' and outcome is not null")
-    project_dir = warehouse.config.project_dir
-    full = build_training_set(
-        predictions, labels, as_of=pd.to_datetime(labels["received_at"]).max().to_pydatetime(),
-        feature_names=[r["feature_name"] for r in feature_schema(project_dir, MODEL_NAME)],
-        favorable_outcomes=outcome_values(project_dir, MODEL_NAME, "outcome", favorable=True))
-    latest = labels.sort_values(["prediction_id", "received_at"]).drop_duplicates(
-        "prediction_id", keep="last")
-    return full, latest.set_index(latest["prediction_id"].astype(str))["outcome"]
+    full, examples, _ = load_training_set(warehouse, MODEL_NAME)
+    return full, examples["outcome"]
 
 
 def stage_training(workdir: Path, rows: int) -> dict[str, Any]:
@@ -100,10 +86,12 @@ def stage_training(workdir: Path, rows: int) -> dict[str, Any]:
                             cost_false_refusal=cost_of(project_dir, "declined", "repaid"),
                             leakage_auc_max=thresholds(project_dir)["leakage_auc_max"])
     model.save(workdir / CANDIDATE_DIR)
-    return {"n_training_rows": model.n_training_rows, "validation_auc": model.validation_auc}
+    return {"n_training_rows": model.n_training_rows,
+            "n_validation_rows": len(model.validation_prediction_ids)}
 
 
 def stage_gate(workdir: Path, rows: int) -> dict[str, Any]:
+    from models_ml.metrics import roc_auc
     from models_ml.promotion import (
         GateThresholds,
         check_equalized_odds,
@@ -122,6 +110,9 @@ def stage_gate(workdir: Path, rows: int) -> dict[str, Any]:
     model = TrainedModel.load(workdir / CANDIDATE_DIR)
     full, outcomes = labelled_training_set(warehouse)
     X = full.X.loc[model.validation_prediction_ids]
+    # The bench times the gate's maths in-process; in Vigie the validation AUC is dbt's.
+    y_val = pd.Series(full.y_default, index=full.X.index).loc[X.index].to_numpy()
+    validation_auc = roc_auc(y_val, model.predict_default_probability(X))
     approved = model.decide(model.predict_default_probability(X)) == "approved"
     repaid = (outcomes.reindex(X.index) == "repaid").to_numpy().astype(float)
     age = pd.to_numeric(X["age"], errors="coerce").to_numpy(dtype=float)
@@ -132,10 +123,10 @@ def stage_gate(workdir: Path, rows: int) -> dict[str, Any]:
                           min_group_size=int(bounds["min_group_size"]))
     checks = [check_four_fifths(parity, ratio_min=bounds["four_fifths_ratio"]),
               check_equalized_odds(parity, bound=bounds["equalized_odds_bound"]),
-              check_validation_auc_floor(model.validation_auc,
+              check_validation_auc_floor(validation_auc,
                                          floor=bounds["validation_auc_floor"])]
     production = registry.production_version(warehouse, MODEL_NAME)
-    decision = decide_promotion(model.validation_auc,
+    decision = decide_promotion(validation_auc,
                                 production.validation_auc if production else None, checks,
                                 GateThresholds.from_mapping(bounds))
     return {"decision": decision.decision, "n_gate_rows": len(X)}
