@@ -24,10 +24,12 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-## The Dagster UI on http://127.0.0.1:3000 (runs and schedules kept in .dagster_home).
+## The Dagster UI on http://127.0.0.1:3000, on the instance `vigie run` records its runs in
+## ($DAGSTER_HOME, else .dagster_home: its dagster.yaml lets one warehouse-writing run go at a time).
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 dagster: $(STAMP)
-	mkdir -p .dagster_home
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/python -m orchestration.instance
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev
 
 # The reference tools (Evidently needs pandas 2) get a venv of their own, never .venv.
 bench:

@@ -1,7 +1,7 @@
-"""Smoke test of the bench's agreement checks on tiny data, so the bench code cannot rot.
-
-The Evidently and Great Expectations parts run only where those tools are installed (the
-bench's own virtualenv, .venv-bench); everything else runs in the main test environment.
+"""The bench's floors and agreement checks on tiny data against hand-worked answers, so a wrong
+floor or a check that lets a disagreement through fails here (the main environment; no test
+is skipped). Evidently and Great Expectations are installed only in the bench's own venv
+(.venv-bench), where the bench itself stops on any disagreement with them (DisagreementError).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from scipy import stats
 from bench import drift, parity, validation
 from bench.data import DEFECTS, inject_defects
 from bench.report import write_readme
-from models_ml.drift import ks_test
 from orchestration.warehouse import default_project_dir
 
 PROJECT_DIR = str(default_project_dir())
@@ -35,22 +34,37 @@ def drift_inputs() -> drift.DriftInputs:
     return drift.DriftInputs(["age", "duration"], reference, current)
 
 
-def vigie_rows(inputs: drift.DriftInputs) -> pd.DataFrame:
-    """What Vigie's step computes per day x feature: models_ml.drift.ks_test."""
+def ecdf_ks_statistic(reference: np.ndarray, current: np.ndarray) -> float:
+    """Two-sample KS statistic written out: the largest gap between the two empirical CDFs,
+    evaluated at every observed value (an implementation independent of scipy)."""
+    reference, current = reference[~np.isnan(reference)], current[~np.isnan(current)]
+    points = np.concatenate([reference, current])
+    gaps = (np.searchsorted(np.sort(reference), points, side="right") / len(reference)
+            - np.searchsorted(np.sort(current), points, side="right") / len(current))
+    return float(np.abs(gaps).max())
+
+
+def independent_rows(inputs: drift.DriftInputs) -> pd.DataFrame:
+    """Day x feature rows: the ECDF statistic above, the p-value from scipy's exact method."""
     rows = []
     for day, frame in inputs.current_by_day.items():
         for name in inputs.features:
-            result = ks_test(inputs.reference[name].to_numpy(), frame[name].to_numpy())
+            ref = inputs.reference[name].to_numpy(dtype=float)
+            cur = frame[name].to_numpy(dtype=float)
+            pvalue = stats.ks_2samp(ref[~np.isnan(ref)], cur[~np.isnan(cur)],
+                                    method="exact").pvalue
             rows.append({"window_date": day, "feature_name": name,
-                         "statistic": result.statistic, "pvalue": result.pvalue})
+                         "statistic": ecdf_ks_statistic(ref, cur), "pvalue": pvalue})
     return pd.DataFrame(rows)
 
 
-def test_drift_agreement_against_scipy_and_a_disagreement_stops(drift_inputs):
-    ours, floor = vigie_rows(drift_inputs), drift.scipy_ks(drift_inputs)
-    expected = stats.ks_2samp(drift_inputs.reference["age"],
-                              drift_inputs.current_by_day[DAYS[1]]["age"])
-    np.testing.assert_allclose(floor.loc[2, "pvalue"], expected.pvalue)  # rows: day x feature
+def test_ecdf_statistic_on_a_hand_worked_case():
+    # ECDFs of [0, 1, 2, 3] and [2, 3, 4, 5] differ most at 1 (0.5 vs 0) and at 3 (1 vs 0.5)
+    assert ecdf_ks_statistic(np.array([0.0, 1, 2, 3]), np.array([2.0, 3, 4, 5])) == 0.5
+
+
+def test_drift_floor_agrees_with_an_independent_ks_and_a_disagreement_stops(drift_inputs):
+    ours, floor = independent_rows(drift_inputs), drift.scipy_ks(drift_inputs)
     summary = drift.check_drift_agreement(ours, floor, None, alpha=0.01, effect_size=0.1)
     assert summary["n_tests"] == 4 and summary["max_pvalue_gap_scipy"] <= drift.TOLERANCE
     assert summary["n_p_below_alpha"] >= 1  # day 2's age moved by 1.5 standard deviations
@@ -59,14 +73,6 @@ def test_drift_agreement_against_scipy_and_a_disagreement_stops(drift_inputs):
         drift.check_drift_agreement(ours, broken, None, alpha=0.01, effect_size=0.1)
     with pytest.raises(drift.DisagreementError, match="different day x feature"):
         drift.check_drift_agreement(ours, floor.iloc[1:], None, alpha=0.01, effect_size=0.1)
-
-
-def test_drift_agreement_with_evidently(drift_inputs):
-    pytest.importorskip("evidently")
-    theirs = drift.evidently_ks(drift_inputs, alpha=0.01)
-    summary = drift.check_drift_agreement(vigie_rows(drift_inputs), drift.scipy_ks(drift_inputs),
-                                          theirs, alpha=0.01, effect_size=0.1)
-    assert summary["n_drifted_evidently"] == summary["n_p_below_alpha"]
 
 
 def defect_frame() -> pd.DataFrame:
@@ -89,29 +95,38 @@ def hand_counts(rules: list[dict]) -> pd.DataFrame:
                          for r in rules])
 
 
+def rule_failures(frame: pd.DataFrame, rules: list[dict]) -> pd.DataFrame:
+    """Failing rows per rule, each rule applied to the frame as written in the rule dict."""
+    rows = []
+    for rule in rules:
+        values = frame[rule["feature_name"]]
+        if rule["rule"] == "not_null":
+            failing = values.isna()
+        elif rule["rule"] == "between":
+            failing = values.notna() & ~values.between(rule["min_value"], rule["max_value"])
+        else:
+            failing = values.notna() & ~values.isin(rule["value_set"])
+        rows.append({"feature_name": rule["feature_name"], "rule": rule["rule"],
+                     "n_failing": int(failing.sum())})
+    return pd.DataFrame(rows)
+
+
 def test_validation_rules_and_agreement():
     rules = validation.schema_rules(PROJECT_DIR)
     kinds = {(r["feature_name"], r["rule"]) for r in rules}
     assert ("saving_accounts", "not_null") not in kinds  # nullable in feature_schema.csv
     assert {("age", "between"), ("purpose", "in_set"), ("sex", "not_null")} <= kinds
     counts = hand_counts(rules)
-    summary = validation.check_validation_agreement(counts, counts, rules)
+    # the rules as the bench reads them from the seeds find the hand-worked failures
+    summary = validation.check_validation_agreement(counts, rule_failures(defect_frame(), rules),
+                                                    rules)
     assert summary["n_failing_rows"] == 4
     off = counts.assign(n_failing=counts["n_failing"] + (counts["rule"] == "in_set"))
     with pytest.raises(drift.DisagreementError, match="failing-row counts differ"):
         validation.check_validation_agreement(counts, off, rules)
 
 
-def test_validation_great_expectations_counts_the_hand_worked_failures():
-    pytest.importorskip("great_expectations")
-    rules = validation.schema_rules(PROJECT_DIR)
-    theirs = validation.gx_failures(defect_frame(), rules)
-    assert validation.check_validation_agreement(hand_counts(rules), theirs,
-                                                 rules)["n_failing_rows"] == 4
-
-
 def test_parity_bands_and_fairlearn_agreement():
-    pytest.importorskip("fairlearn")
     bands = pd.read_csv(f"{PROJECT_DIR}/seeds/sensitive_groups.csv")
     ages = pd.Series(["24", "25", "60", None, "150"])
     assert list(parity.band_of(ages, bands[bands["attribute"] == "age"])) == [
@@ -124,10 +139,21 @@ def test_parity_bands_and_fairlearn_agreement():
     assert rates.loc["female", "selection_rate"] == 0.5 and rates.loc["male", "selection_rate"] == 1
     assert np.isnan(rates.loc["female", "false_positive_rate"])  # no defaulted woman: undefined
     assert summary["demographic_parity_difference"].iloc[0] == 0.5
-    assert parity.check_parity_agreement((groups, summary), (groups, summary))["max_group_gap"] == 0
-    moved = groups.assign(selection_rate=groups["selection_rate"] + 1e-6)
+    # the same day by hand: TPR = P(approved | repaid): women 1/2, men 2/2; FPR = P(approved |
+    # defaulted): women undefined (none defaulted), men 1/1. fairlearn's
+    # equalized_odds_difference takes the undefined FPR as 0 (its zero_division default), so the
+    # FPR spread is 1 - 0 and EOD = max(TPR spread 0.5, FPR spread 1) = 1.
+    by_hand = (pd.DataFrame({"window_date": [DAYS[0]] * 2, "attribute": ["sex"] * 2,
+                             "group_name": ["female", "male"], "n_predictions": [2, 2],
+                             "selection_rate": [0.5, 1.0], "true_positive_rate": [0.5, 1.0],
+                             "false_positive_rate": [np.nan, 1.0]}),
+               pd.DataFrame({"window_date": [DAYS[0]], "attribute": ["sex"],
+                             "demographic_parity_difference": [0.5],
+                             "equalized_odds_difference": [1.0]}))
+    assert parity.check_parity_agreement(by_hand, (groups, summary))["max_group_gap"] == 0
+    moved = by_hand[0].assign(selection_rate=by_hand[0]["selection_rate"] + 1e-6)
     with pytest.raises(drift.DisagreementError, match="selection_rate"):
-        parity.check_parity_agreement((moved, summary), (groups, summary))
+        parity.check_parity_agreement((moved, by_hand[1]), (groups, summary))
 
 
 def test_inject_defects_changes_exactly_the_rate_of_rows():
