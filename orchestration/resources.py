@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import yaml
 from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration.dbt_runner import dbt_executable, ensure_dbt_on_path
@@ -15,6 +16,14 @@ from orchestration.model_store import ModelStore
 from orchestration.warehouse import Warehouse, WarehouseConfig, default_project_dir
 
 DEFAULT_MODEL_STORE = "warehouse/models"
+DEFAULT_MODEL_VAR = "vigie_default_model"
+
+
+def default_model_name(project_dir: str | Path) -> str:
+    """The dbt var vigie_default_model of dbt_project.yml: the model the seeds configure when
+    nothing names another (the SQL reads the same var)."""
+    with (Path(project_dir) / "dbt_project.yml").open() as handle:
+        return str(yaml.safe_load(handle)["vars"][DEFAULT_MODEL_VAR])
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -28,14 +37,22 @@ class WarehouseResource(dg.ConfigurableResource):
     pg_password: str | None = None
     pg_database: str | None = None
     project_dir: str | None = None
+    # The model the Python steps train, gate and simulate (default: dbt var vigie_default_model).
+    model_name: str | None = None
 
     @classmethod
-    def from_config(cls, config: WarehouseConfig) -> WarehouseResource:
+    def from_config(cls, config: WarehouseConfig,
+                    model_name: str | None = None) -> WarehouseResource:
         """A resource pinned to every field of `config` (no environment lookup left)."""
         return cls(target=config.target, duckdb_path=config.resolved_duckdb_path,
                    pg_host=config.pg_host, pg_port=config.pg_port, pg_user=config.pg_user,
                    pg_password=config.pg_password, pg_database=config.pg_database,
-                   project_dir=config.project_dir)
+                   project_dir=config.project_dir, model_name=model_name)
+
+    @property
+    def model(self) -> str:
+        """The configured model name, else the dbt project's vigie_default_model."""
+        return self.model_name or default_model_name(self.config.project_dir)
 
     @property
     def config(self) -> WarehouseConfig:

@@ -19,13 +19,14 @@ from models_ml.credit_model import (
     german_as_reference,
     load_german_credit,
 )
-from models_ml.simulate import MODEL_NAME, iter_simulated_days
+from models_ml.simulate import iter_simulated_days
 from models_ml.training import stratified_split
 from orchestration import registry
 from orchestration.assets.io import append_frame
 from orchestration.ingest import IngestReport, ingest_records, now_utc
 from orchestration.ingest_reference import ingest_reference_file
 from orchestration.readers import RawRecord
+from orchestration.resources import default_model_name
 from orchestration.seed_config import contract_rules, outcome_values
 from orchestration.warehouse import Warehouse
 
@@ -67,41 +68,47 @@ def held_out_scores(german: pd.DataFrame, *, seed: int, model_name: str,
 
 
 def ensure_initial_model(warehouse: Warehouse, german: pd.DataFrame, *, seed: int,
-                         project_dir: str) -> CreditModel:
-    """Fit the served model on the reference data; register it as v1 with its reference sample
-    the first time (until a retraining replaces it)."""
+                         project_dir: str, model_name: str | None = None) -> CreditModel:
+    """Fit the served model on the reference data; register it as v1 of `model_name` (default:
+    the dbt var vigie_default_model) with its reference sample the first time (until a
+    retraining replaces it)."""
+    model_name = model_name or default_model_name(project_dir)
     features, _ = german_as_reference(german)
     # Reweighed by sex × age band, so the served model is fair before the incident.
     model = fit_reference_model(german, seed=seed)
-    if INITIAL_VERSION not in registry.versions(warehouse, MODEL_NAME):
+    if INITIAL_VERSION not in registry.versions(warehouse, model_name):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "reference.csv"
             features.assign(row_id=[f"g{i:04d}" for i in range(len(features))]).to_csv(
                 path, index=False)
-            ingest_reference_file(warehouse, path, model_name=MODEL_NAME,
+            ingest_reference_file(warehouse, path, model_name=model_name,
                                   model_version=INITIAL_VERSION, features=list(FEATURES))
         with warehouse.connect() as conn:
             registry.record_event(
-                conn, model_name=MODEL_NAME, model_version=INITIAL_VERSION,
+                conn, model_name=model_name, model_version=INITIAL_VERSION,
                 event="registered", stage="production",
                 reason="initial model fitted on the reference data by the simulator",
                 trained_at=now_utc(), dataset_hash=None, n_training_rows=len(features),
                 decision_threshold=model.threshold,
                 feature_list=list(FEATURES))
             append_frame(conn, warehouse.target, "raw.validation_scores", held_out_scores(
-                german, seed=seed, model_name=MODEL_NAME,
-                favorable=outcome_values(project_dir, MODEL_NAME, "outcome", True)[0],
-                unfavorable=outcome_values(project_dir, MODEL_NAME, "outcome", False)[0]))
+                german, seed=seed, model_name=model_name,
+                favorable=outcome_values(project_dir, model_name, "outcome", True)[0],
+                unfavorable=outcome_values(project_dir, model_name, "outcome", False)[0]))
     return model
 
 
 def simulate_into(warehouse: Warehouse, *, days: int, per_day: int, scenario: str, seed: int,
                   start_date: dt.date | None = None, project_dir: str,
+                  model_name: str | None = None,
                   progress: Callable[[str], None] | None = None) -> SimulationReport:
-    """Simulate `days` × `per_day` predictions and their feedback and ingest them."""
+    """Simulate `days` × `per_day` predictions of `model_name` (default: the dbt var
+    vigie_default_model) and their feedback, and ingest them."""
     start_date = start_date or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days))
+    model_name = model_name or default_model_name(project_dir)
     german = load_german_credit(Path(project_dir) / "seeds" / "german_credit.csv")
-    model = ensure_initial_model(warehouse, german, seed=seed, project_dir=project_dir)
+    model = ensure_initial_model(warehouse, german, seed=seed, project_dir=project_dir,
+                                 model_name=model_name)
     rules = contract_rules(project_dir)
     pending_feedback: list[pd.DataFrame] = []
 
@@ -112,7 +119,7 @@ def simulate_into(warehouse: Warehouse, *, days: int, per_day: int, scenario: st
             pending_feedback.append(traffic.feedback)
             if progress:
                 progress(f"simulated day {day + 1}/{days} ({start_date + dt.timedelta(day)})")
-            yield frame_records(traffic.predictions)
+            yield frame_records(traffic.predictions.assign(model_name=model_name))
 
     predictions = ingest_records(warehouse, "predictions", prediction_chunks(), rules=rules,
                                  source_file=f"simulate:{scenario}:seed={seed}")

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from models_ml.credit_model import german_as_reference, load_german_credit
 from models_ml.explain import mean_abs_contributions
-from models_ml.simulate import MODEL_NAME
 from orchestration.assets.io import append_frame, utc_now
 from orchestration.assets.keys import RAW_GROUP, RAW_TRAFFIC_KEYS
 from orchestration.raw_contract import init_warehouse
@@ -43,8 +42,8 @@ def simulated_traffic(context: dg.AssetExecutionContext, config: SimulationConfi
     project_dir = wh.config.project_dir
     report = simulate_into(wh, days=config.days, per_day=config.per_day,
                            scenario=config.scenario, seed=config.seed, start_date=start,
-                           project_dir=project_dir, progress=None)
-    record_initial_contributions(wh, project_dir, seed=config.seed)
+                           project_dir=project_dir, model_name=warehouse.model, progress=None)
+    record_initial_contributions(wh, project_dir, warehouse.model, seed=config.seed)
     context.log.info(report.predictions.summary())
     context.log.info(report.feedback.summary())
     counts = {"predictions": report.predictions.accepted, "feedback": report.feedback.accepted}
@@ -56,19 +55,20 @@ def simulated_traffic(context: dg.AssetExecutionContext, config: SimulationConfi
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 
-def record_initial_contributions(wh, project_dir: str, *, seed: int) -> int:
+def record_initial_contributions(wh, project_dir: str, model_name: str, *, seed: int) -> int:
     """Mean |TreeSHAP| of the served v1 on its reference rows, once, as the importance baseline."""
     with wh.connect() as conn:
         known = conn.execute(sa.text(
             "select count(*) from raw.feature_contributions where model_name = :m "
-            "and model_version = :v"), {"m": MODEL_NAME, "v": INITIAL_VERSION}).scalar()
+            "and model_version = :v"), {"m": model_name, "v": INITIAL_VERSION}).scalar()
     if known:
         return 0
     german = load_german_credit(Path(project_dir) / "seeds" / "german_credit.csv")
-    model = ensure_initial_model(wh, german, seed=seed, project_dir=project_dir)
+    model = ensure_initial_model(wh, german, seed=seed, project_dir=project_dir,
+                                 model_name=model_name)
     features, _ = german_as_reference(german)
     contributions = mean_abs_contributions(model, features)
-    frame = contributions_rows(contributions, MODEL_NAME, INITIAL_VERSION)
+    frame = contributions_rows(contributions, model_name, INITIAL_VERSION)
     with wh.connect() as conn:
         return append_frame(conn, wh.target, "raw.feature_contributions", frame)
 

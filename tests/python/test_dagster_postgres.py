@@ -14,9 +14,9 @@ import scipy.stats
 from test_dagster_pipeline import BUILD_JOB, build_only
 
 from orchestration.definitions import build_definitions
-from orchestration.jobs import execute_job
 from orchestration.raw_contract import init_warehouse
 from orchestration.resources import ModelStoreResource, WarehouseResource
+from orchestration.story import execute_job
 from orchestration.warehouse import Warehouse
 
 # Biased extract, reweighing switched off: women kept only when they defaulted, so the
