@@ -241,7 +241,8 @@ def run(days, per_day, scenario, seed, start_date, target) -> None:
     from orchestration.resources import WarehouseResource
     from orchestration.story import run_story
 
-    warehouse = warehouse_for(target)
+    # The whole job from nothing, `vigie init` included: it may create the warehouse.
+    warehouse = Warehouse(WarehouseConfig.from_env(target=target), create=True)
     say(f"init {warehouse.target} warehouse at {warehouse.config.where}")
     init_warehouse(warehouse)
     folder = Path(warehouse.config.project_dir) / "warehouse"

@@ -20,7 +20,7 @@ from orchestration.assets.keys import (
     DRIFT_TESTS_KEY,
 )
 from orchestration.definitions import build_definitions
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WarehouseResource, default_model_name
 from orchestration.warehouse import default_project_dir
 
 # Each singular dbt test of tests/dbt and the model it is a Dagster check of (config meta).
@@ -170,3 +170,11 @@ def test_dagster_finds_the_code_location_from_the_repository_root(dbt_target):
     proc = subprocess.run([str(dagster), "definitions", "validate"], cwd=default_project_dir(),
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_model_name_comes_from_configuration(tmp_path):
+    """The dbt var vigie_default_model, unless the warehouse resource names another model."""
+    assert default_model_name(default_project_dir()) == "credit_risk"
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  vigie_default_model: churn\n")
+    assert WarehouseResource(project_dir=str(tmp_path)).model == "churn"
+    assert WarehouseResource(project_dir=str(tmp_path), model_name="scoring").model == "scoring"
