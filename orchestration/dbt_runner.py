@@ -2,19 +2,87 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from orchestration.warehouse import WarehouseConfig
 
+ERR_DBT_STOPPED = "dbt {command} stopped by {signal} (its processes were stopped too)"
 ERR_DBT_FAILED = "dbt {command} failed on the {target} warehouse (exit {code}), see its output"
 
 
 class DbtError(RuntimeError):
     """dbt exited non-zero."""
+
+
+# Linux: the child gets SIGTERM when its parent dies, even of SIGKILL, so a killed `vigie build`
+# never leaves dbt running and holding the DuckDB file's lock.
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+STOP_GRACE_SECONDS = 10
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Runs in the child between fork and exec."""
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the parent died before prctl: nobody would wait for us
+        os._exit(1)
+
+
+def run_own_group(command: list[str], *, cwd: str, env: dict[str, str],
+                  capture: bool) -> subprocess.CompletedProcess:
+    """Run `command` in its own process group, stopped with it when this process is told to
+    stop (SIGTERM, SIGINT) and, on Linux, when this process dies."""
+    parent = os.getpid()
+    pipe = subprocess.PIPE if capture else None
+    proc = subprocess.Popen(command, cwd=cwd, env=env, text=True, stdout=pipe, stderr=pipe,
+                            start_new_session=True,
+                            preexec_fn=(lambda: _die_with_parent(parent)) if _LIBC else None)
+
+    def stop(signum, _frame):
+        # Only signal here: the interrupted wait holds the child's wait lock, so the waiting
+        # (and SIGKILL after a grace period) happens below, once the stack has unwound.
+        _signal_group(proc, signal.SIGTERM)
+        raise DbtError(ERR_DBT_STOPPED.format(command=" ".join(command[1:2]),
+                                              signal=signal.Signals(signum).name))
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        stdout, stderr = proc.communicate()
+    except BaseException:
+        _stop_group(proc)
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to the child's process group, SIGKILL if it has not gone after a grace period."""
+    if proc.poll() is not None:
+        return
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def dbt_executable() -> str:
@@ -53,14 +121,8 @@ def run_dbt(
 ) -> subprocess.CompletedProcess:
     """Run `dbt <args>` in the project directory with profiles.yml pointed at `config`."""
     command = [dbt_executable(), *args, "--target", config.target]
-    proc = subprocess.run(
-        command,
-        cwd=config.project_dir,
-        env=dbt_env(config, target_path),
-        text=True,
-        capture_output=capture,
-        check=False,
-    )
+    proc = run_own_group(command, cwd=config.project_dir, env=dbt_env(config, target_path),
+                         capture=capture)
     if check and proc.returncode != 0:
         if capture:
             sys.stderr.write(proc.stdout[-20000:] + proc.stderr[-5000:])

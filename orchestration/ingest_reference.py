@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from models_ml.raw_validation import CONTAINS_NUL, NUL_DETAIL, UNREADABLE
 from orchestration.ingest import (
     IngestReport,
     file_sha256,
@@ -56,9 +57,16 @@ def ingest_reference_file(warehouse: Warehouse, path: str | Path, *, model_name:
             if record.parse_error or not isinstance(record.value, dict):
                 bad.append((record, NOT_AN_OBJECT, record.parse_error or "not an object", None))
                 continue
-            row_id = _value_text(record.value.get("row_id")) or str(record.line_number)
-            ignored.update(k for k in record.value if k not in wanted and k != "row_id")
-            values = {k: v for k, v in record.value.items() if k in wanted}
+            try:
+                row_id = _value_text(record.value.get("row_id")) or str(record.line_number)
+                ignored.update(str(k) for k in record.value if k not in wanted and k != "row_id")
+                values = {k: _value_text(v) for k, v in record.value.items() if k in wanted}
+                if any("\x00" in v for v in (row_id, *values.values()) if v is not None):
+                    bad.append((record, CONTAINS_NUL, f"a value {NUL_DETAIL}", None))
+                    continue
+            except Exception as exc:  # no single row may stop a file
+                bad.append((record, UNREADABLE, f"{type(exc).__name__}: {exc}"[:2000], None))
+                continue
             if not values:
                 bad.append((record, NO_FEATURES, "no column is a feature of the model", row_id))
                 continue
@@ -67,7 +75,7 @@ def ingest_reference_file(warehouse: Warehouse, path: str | Path, *, model_name:
                 continue
             present.add(row_id)
             rows.extend({"model_name": model_name, "model_version": model_version,
-                         "row_id": row_id, "feature_name": k, "value": _value_text(v),
+                         "row_id": row_id, "feature_name": k, "value": v,
                          "batch_id": batch_id, "ingested_at": now} for k, v in values.items())
             report.accepted += 1
         with warehouse.connect() as conn:

@@ -40,7 +40,7 @@ def test_two_concurrent_ingests_of_the_same_ids(warehouse_config, tmp_path):
     procs = [subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in procs]
-    for proc, (stdout, stderr) in zip(procs, outputs, strict=True):
+    for proc, (_, stderr) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, stderr
         assert "Traceback" not in stderr
     reports = [counts(stdout) for stdout, _ in outputs]

@@ -114,3 +114,19 @@ def test_non_utf8_csv_row_is_quarantined_with_its_bytes(warehouse, tmp_path):
     assert (report.accepted, report.quarantined) == (1, 1)
     row = warehouse.query_df("select * from raw.quarantine").iloc[0]
     assert row["reason"] == rv.INVALID_JSON and b"\xe9" in stored_payload(row)
+
+
+def test_reference_rows_with_nul_or_odd_values_do_not_stop_the_file(warehouse, tmp_path):
+    from orchestration.ingest_reference import ingest_reference_file
+
+    init_warehouse(warehouse)
+    rows = [json.dumps({"row_id": f"r{i}", "age": 30 + i, "sex": "female"}).encode()
+            for i in range(6)]
+    rows.insert(2, json.dumps({"row_id": "nul", "age": 1, "sex": "f\u0000"}).encode())
+    rows.insert(4, b'{"row_id": "big", "age": ' + BIG.encode() + b', "sex": "male"}')
+    path = write_file(tmp_path / "ref.jsonl", rows)
+    report, _ = ingest_reference_file(warehouse, path, model_name="credit_risk",
+                                      model_version="v1", features=["age", "sex"])
+    assert (report.received, report.quarantined) == (8, 1)
+    assert report.reasons == {rv.CONTAINS_NUL: 1}
+    assert warehouse.scalar("select count(distinct row_id) from raw.reference_sample") == 7
