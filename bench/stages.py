@@ -92,18 +92,11 @@ def stage_training(workdir: Path, rows: int) -> dict[str, Any]:
 
 def stage_gate(workdir: Path, rows: int) -> dict[str, Any]:
     from models_ml.metrics import roc_auc
-    from models_ml.promotion import (
-        GateThresholds,
-        check_equalized_odds,
-        check_four_fifths,
-        check_validation_auc_floor,
-        decide_promotion,
-        parity_table,
-    )
     from models_ml.simulate import MODEL_NAME
     from models_ml.training import TrainedModel
     from orchestration import registry
     from orchestration.seed_config import thresholds
+    from tests.python.oracles import check_equalized_odds, check_four_fifths, parity_table
 
     warehouse = Warehouse(bench_config(workdir))
     bounds = thresholds(warehouse.config.project_dir)
@@ -121,15 +114,20 @@ def stage_gate(workdir: Path, rows: int) -> dict[str, Any]:
                                    ["under_25", "25_39", "40_59", "60_and_over"], "unknown")}
     parity = parity_table(repaid, approved.astype(float), attributes,
                           min_group_size=int(bounds["min_group_size"]))
+    # Vigie's gate is dbt's (marts.promotion_gate); the bench times the Python reference of its
+    # fairness maths (tests/python/oracles.py) and a plain margin rule on the same rows.
     checks = [check_four_fifths(parity, ratio_min=bounds["four_fifths_ratio"]),
-              check_equalized_odds(parity, bound=bounds["equalized_odds_bound"]),
-              check_validation_auc_floor(validation_auc,
-                                         floor=bounds["validation_auc_floor"])]
+              check_equalized_odds(parity, bound=bounds["equalized_odds_bound"])]
     production = registry.production_version(warehouse, MODEL_NAME)
-    decision = decide_promotion(validation_auc,
-                                production.validation_auc if production else None, checks,
-                                GateThresholds.from_mapping(bounds))
-    return {"decision": decision.decision, "n_gate_rows": len(X)}
+    baseline = production.validation_auc if production else None
+    if (not all(c.passed for c in checks) or validation_auc is None
+            or validation_auc < bounds["validation_auc_floor"]):
+        decision = "blocked"
+    elif baseline is None or validation_auc - baseline >= bounds["promotion_delta"] - 1e-9:
+        decision = "promoted"
+    else:
+        decision = "skipped"
+    return {"decision": decision, "n_gate_rows": len(X)}
 
 
 def main() -> None:

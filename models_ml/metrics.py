@@ -1,9 +1,9 @@
-"""Model performance and fairness metrics: the Python reference for what the SQL marts compute.
+"""Model metrics the training step needs while it trains (AUC of a single feature for the
+leakage guard, the cost-optimal decision threshold) and their siblings.
 
-Performance metrics take the unfavourable outcome (default, churn) as the positive class, as
-the prediction's score does: y_true = 1 means the unfavourable outcome happened and y_pred = 1
-means the unfavourable decision (decline) was taken. Fairness metrics follow fairlearn, with
-y_true = favourable outcome and y_pred = favourable decision.
+They take the unfavourable outcome (default, churn) as the positive class, as the prediction's
+score does. The monitoring and gate numbers (AUC of an evaluation, fairness ratios) are defined
+in dbt; the Python references of the fairness ones live in tests/python/oracles.py.
 """
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-NULL_GROUP = "__null__"
-GROUP_METRIC_COLUMNS = ["group_name", "n_predictions", "n_favorable_decisions", "selection_rate",
-                        "n_labeled", "true_positive_rate", "false_positive_rate", "is_suppressed"]
 BINARY_VALUES_ERROR = "{name} must hold only 0/1 (or booleans), got values {values}"
 LENGTH_MISMATCH_ERROR = "{name} has {n_other} rows but y_true has {n_true}"
 
@@ -29,17 +25,6 @@ class PrecisionRecallF1:
     precision: float | None
     recall: float | None
     f1: float | None
-
-
-@dataclass(frozen=True)
-class FairnessSummary:
-    """Between-group fairness over non-suppressed groups, as fairlearn's between_groups method."""
-
-    demographic_parity_difference: float | None
-    demographic_parity_ratio: float | None
-    equalized_odds_difference: float | None
-    n_groups: int
-    n_groups_suppressed: int
 
 
 def _binary(values: ArrayLike, name: str) -> np.ndarray:
@@ -100,99 +85,6 @@ def brier_score(y_true: ArrayLike, probability: ArrayLike) -> float | None:
     p = np.asarray(probability, dtype=float).ravel()
     _same_length(y, p, "probability")
     return None if y.size == 0 else float(np.mean((p - y) ** 2))
-
-
-def selection_rate(y_pred: ArrayLike) -> float | None:
-    """Share of favourable decisions (y_pred = 1); None on no rows."""
-    p = _binary(y_pred, "y_pred")
-    return None if p.size == 0 else float(p.mean())
-
-
-def true_positive_rate(y_true: ArrayLike, y_pred: ArrayLike) -> float | None:
-    """P(y_pred = 1 | y_true = 1); None when no row has y_true = 1."""
-    y, p = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
-    _same_length(y, p, "y_pred")
-    return _ratio(float(np.sum(p[y == 1])), int(np.sum(y == 1)))
-
-
-def false_positive_rate(y_true: ArrayLike, y_pred: ArrayLike) -> float | None:
-    """P(y_pred = 1 | y_true = 0); None when no row has y_true = 0."""
-    y, p = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
-    _same_length(y, p, "y_pred")
-    return _ratio(float(np.sum(p[y == 0])), int(np.sum(y == 0)))
-
-
-def _group_keys(groups: ArrayLike) -> pd.Series:
-    series = pd.Series(np.asarray(groups, dtype=object))
-    return series.where(series.notna(), NULL_GROUP).astype(str)
-
-
-def group_metrics(y_true_favorable: ArrayLike, y_pred_favorable: ArrayLike, groups: ArrayLike,
-                  *, min_group_size: int) -> pd.DataFrame:
-    """Per group: predictions, favourable decisions, selection rate, labels, TPR, FPR, suppression.
-
-    y_true_favorable is 1 when the outcome was favourable, 0 when not and None/NaN when no label
-    has arrived (those rows count for selection rate only). TPR = P(favourable decision |
-    favourable outcome), FPR = P(favourable decision | unfavourable outcome), over labelled rows.
-    A group with fewer than min_group_size predictions is flagged is_suppressed.
-    """
-    labels = pd.Series(np.asarray(y_true_favorable, dtype=object))
-    is_labeled = labels.notna().to_numpy()
-    y_true = np.zeros(labels.size, dtype=np.int64)
-    y_true[is_labeled] = _binary(labels[is_labeled].astype(float).to_numpy(), "y_true_favorable")
-    y_pred = _binary(y_pred_favorable, "y_pred_favorable")
-    keys = _group_keys(groups)
-    _same_length(y_true, y_pred, "y_pred_favorable")
-    _same_length(y_true, keys.to_numpy(), "groups")
-    rows = []
-    for group_name in sorted(keys.unique()):
-        member = (keys == group_name).to_numpy()
-        labeled = member & is_labeled
-        n_predictions = int(member.sum())
-        n_favorable = int(y_pred[member].sum())
-        rows.append({
-            "group_name": group_name,
-            "n_predictions": n_predictions,
-            "n_favorable_decisions": n_favorable,
-            "selection_rate": n_favorable / n_predictions,
-            "n_labeled": int(labeled.sum()),
-            "true_positive_rate": true_positive_rate(y_true[labeled], y_pred[labeled]),
-            "false_positive_rate": false_positive_rate(y_true[labeled], y_pred[labeled]),
-            "is_suppressed": n_predictions < min_group_size,
-        })
-    return pd.DataFrame(rows, columns=GROUP_METRIC_COLUMNS)
-
-
-def _spread(values: pd.Series) -> float | None:
-    present = values.dropna().astype(float)
-    return None if present.empty else float(present.max() - present.min())
-
-
-def summarise_group_metrics(frame: pd.DataFrame) -> FairnessSummary:
-    """Demographic parity max-min and min/max of selection rates, equalized odds difference
-    max(TPR max-min, FPR max-min), over the rows of group_metrics that are not suppressed."""
-    kept = frame[~frame["is_suppressed"].astype(bool)]
-    n_suppressed = int(len(frame) - len(kept))
-    if kept.empty:
-        return FairnessSummary(None, None, None, 0, n_suppressed)
-    rates = kept["selection_rate"].astype(float)
-    ratio = None if rates.max() == 0 else float(rates.min() / rates.max())
-    spreads = [s for s in (_spread(kept["true_positive_rate"]),
-                           _spread(kept["false_positive_rate"])) if s is not None]
-    return FairnessSummary(
-        demographic_parity_difference=float(rates.max() - rates.min()),
-        demographic_parity_ratio=ratio,
-        equalized_odds_difference=max(spreads) if spreads else None,
-        n_groups=len(kept),
-        n_groups_suppressed=n_suppressed,
-    )
-
-
-def fairness_summary(y_true_favorable: ArrayLike, y_pred_favorable: ArrayLike,
-                     groups: ArrayLike, *, min_group_size: int) -> FairnessSummary:
-    """Fairness summary (fairlearn, between_groups) of group_metrics, suppressed groups left out."""
-    return summarise_group_metrics(group_metrics(y_true_favorable, y_pred_favorable, groups,
-                                                 min_group_size=min_group_size))
 
 
 def decision_cost(y_default: ArrayLike, p_default: ArrayLike, threshold: float, *,

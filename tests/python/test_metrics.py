@@ -13,6 +13,13 @@ from fairlearn.metrics import (
 from fairlearn.metrics import false_positive_rate as fl_false_positive_rate
 from fairlearn.metrics import selection_rate as fl_selection_rate
 from fairlearn.metrics import true_positive_rate as fl_true_positive_rate
+from oracles import (
+    fairness_summary,
+    false_positive_rate,
+    group_metrics,
+    selection_rate,
+    true_positive_rate,
+)
 from sklearn.metrics import (
     accuracy_score,
     brier_score_loss,
@@ -26,13 +33,8 @@ from models_ml.metrics import (
     brier_score,
     cost_optimal_threshold,
     decision_cost,
-    fairness_summary,
-    false_positive_rate,
-    group_metrics,
     precision_recall_f1,
     roc_auc,
-    selection_rate,
-    true_positive_rate,
 )
 
 
