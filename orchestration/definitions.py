@@ -1,4 +1,8 @@
-"""The Dagster code location: one Definitions from the assets, checks, jobs and triggers."""
+"""The Dagster code location: one Definitions from the assets, checks, jobs and triggers.
+
+A leaf: it imports every module of the code location and none imports it (the `vigie` command
+and the tests call build_definitions; `dagster dev` loads `defs`).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,23 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.assets.dbt import build_dbt_assets, vigie_dbt_project
+from orchestration.assets.decision import build_promotion_decision
 from orchestration.assets.drift import build_drift_asset
 from orchestration.assets.evaluation import candidate_evaluation
-from orchestration.assets.keys import CANDIDATE_EVALUATION_KEY, ML_MARTS
-from orchestration.assets.promotion import build_production_model
+from orchestration.assets.promotion import production_model
 from orchestration.assets.raw import simulated_traffic
 from orchestration.assets.training import candidate_model
 from orchestration.checks.promotion_checks import build_gate_checks
-from orchestration.jobs import build_jobs
+from orchestration.jobs import JOBS
 from orchestration.resources import default_resources
 from orchestration.schedules import daily_monitoring
-from orchestration.sensors import drift_retraining_sensor, new_labels_sensor
+from orchestration.sensors import SENSORS
+
+
+def executor_for(target: str) -> dg.ExecutorDefinition:
+    """A DuckDB file takes one writing process at a time: on it, every step of a run runs in
+    the run's own process, one after the other; PostgreSQL takes parallel steps."""
+    return dg.in_process_executor if target == "duckdb" else dg.multiprocess_executor
 
 
 def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: bool = False,
@@ -27,7 +37,8 @@ def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: boo
 
     dbt_target_path: where the dbt manifest and run artefacts go (default $VIGIE_DBT_TARGET_PATH
     or target/); the manifest is parsed there when missing or when `prepare` is asked.
-    resources: replacements for the default resources (warehouse, dbt, model_store).
+    resources: replacements for the default resources (warehouse, dbt, model_store); the
+    executor follows the warehouse resource's target.
     """
     project = vigie_dbt_project(dbt_target_path, prepare=prepare)
     dbt = build_dbt_assets(project)
@@ -37,17 +48,19 @@ def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: boo
 
     drift = build_drift_asset([model("int_feature_values_typed"),
                                model("int_reference_values_typed")])
-    fairness_summary = model("candidate_fairness_summary")
-    gate = build_gate_checks(fairness_summary, [])
-    production = build_production_model([CANDIDATE_EVALUATION_KEY, fairness_summary])
+    decision = build_promotion_decision([model("promotion_gate"),
+                                         model("promotion_gate_checks")])
+    gate = build_gate_checks()
+    all_resources = {**default_resources(project), **(resources or {})}
     return dg.Definitions(
-        assets=[simulated_traffic, dbt, drift, candidate_model, candidate_evaluation, production],
+        assets=[simulated_traffic, dbt, drift, candidate_model, candidate_evaluation, decision,
+                production_model],
         asset_checks=[gate],
-        jobs=build_jobs(simulated_traffic, dbt, drift, gate,
-                        [model(name) for name in ML_MARTS]),
-        sensors=[drift_retraining_sensor, new_labels_sensor],
+        jobs=JOBS,
+        sensors=SENSORS,
         schedules=[daily_monitoring],
-        resources={**default_resources(project), **(resources or {})},
+        resources=all_resources,
+        executor=executor_for(all_resources["warehouse"].config.target),
     )
 
 

@@ -16,6 +16,12 @@ DRIFT_TESTS_KEY = dg.AssetKey(["drift", "ks_drift_tests"])
 CANDIDATE_MODEL_KEY = dg.AssetKey(["training", "candidate_model"])
 CANDIDATE_EVALUATION_KEY = dg.AssetKey(["promotion", "candidate_evaluation"])
 PRODUCTION_MODEL_KEY = dg.AssetKey(["promotion", "production_model"])
+# The gate's verdict for the current candidate (the blocking checks stand on it, before
+# production_model) and the registry event that records it, which the registry marts read: two
+# assets of one step, so a failed blocking check skips production_model but not the marts
+# (orchestration/assets/decision.py says why).
+PROMOTION_DECISION_KEY = dg.AssetKey(["promotion", "promotion_decision"])
+DECISION_RECORD_KEY = dg.AssetKey(["promotion", "decision_record"])
 
 # dbt sources written by a Python asset: the source is that asset, so dbt models reading it are
 # its downstream in the graph.
@@ -23,7 +29,6 @@ SOURCE_KEYS = {
     "drift_tests": DRIFT_TESTS_KEY,
     "evaluation_scores": CANDIDATE_EVALUATION_KEY,
     "feature_contributions": CANDIDATE_MODEL_KEY,
-    "model_registry": PRODUCTION_MODEL_KEY,
     **RAW_TRAFFIC_KEYS,
 }
 
@@ -36,6 +41,20 @@ MODEL_GROUPS = {
     "candidate_parity": PROMOTION_GROUP,
     "candidate_fairness_summary": PROMOTION_GROUP,
     "promotion_decisions": PROMOTION_GROUP,
+    "candidate_evaluation_performance": PROMOTION_GROUP,
+    "promotion_gate_checks": PROMOTION_GROUP,
+    "promotion_gate": PROMOTION_GROUP,
+}
+
+# raw.model_registry has four writers (the simulator's v1, the training step's registrations,
+# the decision, the stage change), so its dbt source keeps its own key raw/model_registry (one
+# key per source) and the staging view over it is live. The registry marts are tables, built
+# after the writes they show: the decisions after the decision's record (which has no blocking
+# check, so a blocked candidate still refreshes them in the same run), the versions' stages
+# after production_model (skipped with it when the gate blocks; the next build catches up).
+MODEL_EXTRA_DEPS = {
+    "promotion_decisions": (DECISION_RECORD_KEY,),
+    "model_versions": (DECISION_RECORD_KEY, PRODUCTION_MODEL_KEY),
 }
 
 # The marts of the ML registry (models/marts/ml).

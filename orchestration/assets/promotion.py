@@ -1,44 +1,46 @@
-"""The production model: the candidate is promoted only past the gate and the AUC margin."""
+"""The production model: the stage change, only for a candidate the recorded decision approved.
 
+It runs after promotion_decision and its blocking gate checks (a failed check skips it), and
+acts on the registry's record, not on a verdict of its own: the version in stage 'approved'
+becomes production and the previous production is archived. Without an approved version (a
+skipped candidate) it changes nothing.
+"""
 
 import dagster as dg
 
 from models_ml.simulate import MODEL_NAME
-from orchestration.assets.io import markdown_table
-from orchestration.assets.keys import PRODUCTION_MODEL_KEY, PROMOTION_GROUP
-from orchestration.checks.gate import GateEvaluation, evaluate_gate, record_decision
+from orchestration import registry
+from orchestration.assets.keys import PRODUCTION_MODEL_KEY, PROMOTION_DECISION_KEY, PROMOTION_GROUP
 from orchestration.resources import WarehouseResource
 
 
-def gate_metadata(gate: GateEvaluation) -> dict:
-    """The gate's numbers as asset metadata (Markdown tables for the UI)."""
-    d = gate.decision
-    summary = [{"candidate": gate.candidate, "production": gate.production,
-                "candidate_auc": d.candidate_auc, "production_auc": d.production_auc,
-                "delta": d.delta, "promotion_delta": d.promotion_delta, "decision": d.decision}]
-    return {"decision": d.decision, "candidate_version": gate.candidate,
-            "production_version": gate.production, "evaluation_id": gate.evaluation_id,
-            "candidate_auc": d.candidate_auc, "production_auc": d.production_auc,
-            "auc_delta": d.delta, "reasons": "; ".join(d.reasons),
-            "comparison": dg.MetadataValue.md(markdown_table(summary)),
-            "gate": dg.MetadataValue.md(markdown_table(gate.rows()))}
+def promote_approved(wh, model_name: str) -> tuple[str | None, str | None]:
+    """Make the latest approved version production; (promoted version, replaced version)."""
+    known = registry.versions(wh, model_name)
+    approved = [v for v in known.values() if v.stage == "approved"]
+    before = registry.production_version(wh, model_name)
+    if not approved:
+        return None, before.model_version if before else None
+    version = approved[-1].model_version
+    with wh.connect() as conn:
+        registry.set_production(conn, known, model_name=model_name, model_version=version,
+                                event="promoted", reason="approved by the promotion gate")
+    return version, before.model_version if before else None
 
 
-def build_production_model(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    """production_model, downstream of the candidate evaluation marts the gate checks."""
-
-    @dg.asset(key=PRODUCTION_MODEL_KEY, group_name=PROMOTION_GROUP, deps=upstream,
-              kinds={"python"},
-              description="raw.model_registry: the promotion decision. The candidate becomes "
-                          "production only if every gate check passed and its AUC beats "
-                          "production by promotion_delta; every decision is a registry row")
-    def production_model(context: dg.AssetExecutionContext,
-                         warehouse: WarehouseResource) -> dg.MaterializeResult:
-        wh = warehouse.warehouse()
-        gate = evaluate_gate(wh, MODEL_NAME)
-        record_decision(wh, gate)
-        context.log.info(f"{gate.candidate} vs {gate.production}: {gate.decision.decision} — "
-                         + "; ".join(gate.decision.reasons))
-        return dg.MaterializeResult(metadata=gate_metadata(gate))
-
-    return production_model
+@dg.asset(key=PRODUCTION_MODEL_KEY, group_name=PROMOTION_GROUP, deps=[PROMOTION_DECISION_KEY],
+          kinds={"python"},
+          description="raw.model_registry: the approved candidate becomes production (the "
+                      "previous production is archived); nothing changes otherwise")
+def production_model(context: dg.AssetExecutionContext,
+                     warehouse: WarehouseResource) -> dg.MaterializeResult:
+    wh = warehouse.warehouse()
+    promoted, replaced = promote_approved(wh, MODEL_NAME)
+    if promoted:
+        context.log.info(f"{promoted} is production (replacing {replaced or 'none'})")
+    else:
+        context.log.info(f"no approved candidate: {replaced or 'none'} stays in production")
+    current = registry.production_version(wh, MODEL_NAME)
+    return dg.MaterializeResult(metadata={
+        "production_version": current.model_version if current else "none",
+        "promoted": promoted or "none", "replaced": replaced or "none"})

@@ -1,64 +1,78 @@
-"""The promotion gate as blocking asset checks on the candidate's fairness summary."""
+"""The promotion gate as read-only blocking checks on promotion_decision, before production_model.
 
+Each check reports one row of marts.promotion_gate_checks for the evaluation the decision
+recorded: it reads, never writes. A failed or unassessable check has severity ERROR and, being
+blocking, keeps production_model from running in the same run. An AUC margin that was assessed
+and missed (a fair candidate not better enough: 'skipped') is a WARN: it blocks nothing, and
+production_model, finding the recorded decision is not a promotion, changes no stage.
+"""
 
 from collections.abc import Iterator
 
 import dagster as dg
 
-from models_ml.promotion import CheckResult
-from models_ml.simulate import MODEL_NAME
-from orchestration.checks.gate import GATE_CHECKS, GateEvaluation, evaluate_gate, record_decision
+from orchestration.assets.keys import PROMOTION_DECISION_KEY
+from orchestration.checks.gate import GATE_CHECKS, read_checks
 from orchestration.resources import WarehouseResource
 
 CHECK_DESCRIPTIONS = {
+    "auc_margin": "The candidate's AUC beats production's by promotion_delta on the same "
+                  "held-out rows (both AUCs finite).",
     "four_fifths": "Selection rate of the least-approved group is at least four_fifths_ratio "
-                   "of the most-approved, for every sensitive attribute (candidate_parity).",
+                   "of the most-approved, for every sensitive attribute with two or more groups "
+                   "of min_group_size (fewer blocks).",
     "equalized_odds": "Equalized odds difference (TPR and FPR spread) is at most "
-                      "equalized_odds_bound for every sensitive attribute.",
+                      "equalized_odds_bound for every sensitive attribute, every compared group "
+                      "having labelled favourable and unfavourable outcomes.",
     "sensitive_importance": "Share of mean |TreeSHAP| on sensitive features is at most "
                             "sensitive_importance_share_max and rose at most "
-                            "sensitive_importance_jump_max over production.",
-    "validation_auc_floor": "The candidate's validation AUC is at least validation_auc_floor.",
+                            "sensitive_importance_jump_max over production (all finite).",
+    "validation_auc_floor": "The candidate's validation AUC is finite and at least "
+                            "validation_auc_floor.",
 }
+ERR_NO_DECISION = "promotion_decision has no materialization naming an evaluation"
 
 
-def check_metadata(result: CheckResult | Exception) -> dict:
-    if isinstance(result, CheckResult):
-        return {"observed": result.observed, "bound": result.bound, "detail": result.detail}
-    return {"error": f"{type(result).__name__}: {result}",
-            "detail": "the check errored; the gate fails closed and blocks the promotion"}
+def recorded_evaluation_id(context: dg.AssetCheckExecutionContext) -> str | None:
+    """The evaluation the latest promotion_decision materialization recorded."""
+    event = context.instance.get_latest_materialization_event(PROMOTION_DECISION_KEY)
+    materialization = event.asset_materialization if event else None
+    value = materialization.metadata.get("evaluation_id") if materialization else None
+    return getattr(value, "value", value)
 
 
-def gate_check_results(gate: GateEvaluation, asset_key: dg.AssetKey) -> Iterator[
-        dg.AssetCheckResult]:
-    for name in GATE_CHECKS:
-        result = gate.checks[name]
-        yield dg.AssetCheckResult(
-            asset_key=asset_key, check_name=name,
-            passed=isinstance(result, CheckResult) and result.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={**check_metadata(result), "candidate_version": gate.candidate,
-                      "evaluation_id": gate.evaluation_id})
-
-
-def build_gate_checks(fairness_summary_key: dg.AssetKey,
-                      extra_deps: list[dg.AssetKey]) -> dg.AssetChecksDefinition:
-    """Four blocking checks, run together so a blocked decision is recorded once, with every
-    check's numbers; an erroring check counts as failed (fail closed)."""
-    specs = [dg.AssetCheckSpec(name, asset=fairness_summary_key, blocking=True,
-                               description=CHECK_DESCRIPTIONS[name], additional_deps=extra_deps)
+def build_gate_checks() -> dg.AssetChecksDefinition:
+    """The five gate checks, blocking, evaluated together from one read of the gate mart."""
+    specs = [dg.AssetCheckSpec(name, asset=PROMOTION_DECISION_KEY, blocking=True,
+                               description=CHECK_DESCRIPTIONS[name])
              for name in GATE_CHECKS]
 
     @dg.multi_asset_check(specs=specs, name="promotion_gate")
     def promotion_gate(context: dg.AssetCheckExecutionContext,
                        warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
-        wh = warehouse.warehouse()
-        gate = evaluate_gate(wh, MODEL_NAME)
-        failed = [r["check"] for r in gate.rows() if not r["passed"]]
-        if failed:
-            record_decision(wh, gate)
-            context.log.warning(f"{gate.candidate} blocked by {', '.join(failed)}: "
-                                + "; ".join(gate.decision.reasons))
-        yield from gate_check_results(gate, fairness_summary_key)
+        evaluation_id = recorded_evaluation_id(context)
+        if evaluation_id is None:
+            for name in GATE_CHECKS:
+                yield dg.AssetCheckResult(asset_key=PROMOTION_DECISION_KEY, check_name=name,
+                                          passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                                          metadata={"detail": ERR_NO_DECISION})
+            return
+        for row in read_checks(warehouse.warehouse(), evaluation_id).itertuples(index=False):
+            skipped = row.check_name == "auc_margin" and row.is_assessable and not row.passed
+            yield dg.AssetCheckResult(
+                asset_key=PROMOTION_DECISION_KEY, check_name=row.check_name,
+                passed=bool(row.passed),
+                severity=dg.AssetCheckSeverity.WARN if skipped else dg.AssetCheckSeverity.ERROR,
+                metadata={"detail": str(row.detail), "is_assessable": bool(row.is_assessable),
+                          "observed": _float(row.observed), "bound": _float(row.bound),
+                          "evaluation_id": evaluation_id})
 
     return promotion_gate
+
+
+def _float(value: object) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number  # NaN is not a metadata float
