@@ -1,6 +1,8 @@
 """Python recomputation of the monitoring marts (schema_conformance, feature_drift,
-feature_distributions, drift_summary) with numpy/pandas and models_ml.drift, from the same raw
-frames the tests write, so every mart row can be compared with an independent reference."""
+feature_distributions, drift_summary) with numpy/pandas, scipy.stats (KS, chi-square, Cramér's
+V) and models_ml.drift's PSI, from the same raw frames the tests write, so every mart row can
+be compared with an independent reference. The drift rule and status bands here are test
+oracles of the SQL in feature_drift.sql and drift_summary.sql (the only definitions)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from models_ml import drift
 
@@ -113,10 +116,10 @@ def _reference_values(reference: pd.DataFrame, version: str, feature: str,
     return [float(v) if isinstance(v, str) else None for v in values]
 
 
-def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame, drift_tests: pd.DataFrame,
+def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame,
                    schema: pd.DataFrame, thresholds: Mapping[str, float]
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """feature_drift and feature_distributions recomputed with numpy and models_ml.drift."""
+    """feature_drift and feature_distributions recomputed with numpy, scipy and PSI."""
     drift_rows, bin_rows = [], []
     predictions = predictions.assign(window_date=pd.to_datetime(predictions["scored_at"],
                                                                 utc=True).dt.date)
@@ -139,6 +142,7 @@ def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame, drift_tes
                 row.update(_summary(np.array([]), "current"))
                 bin_rows += _category_bins(row, ref_counts, cur_counts)
                 n_ref_values = sum(v is not None for v in ref)
+                test = chi_square_oracle(ref_counts, cur_counts) if ref else None
             else:
                 ref_array, cur_array = _numeric(ref), _numeric(current)
                 row["psi"] = drift.psi(ref_array, cur_array)
@@ -147,9 +151,11 @@ def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame, drift_tes
                 row.update(_summary(cur_array, "current"))
                 bin_rows += _numeric_bins(row, ref_array, cur_array)
                 n_ref_values = ref_array.size
+                test = (stats.ks_2samp(ref_array, cur_array)
+                        if ref_array.size and cur_array.size else None)
             row["null_rate_reference"] = 1 - n_ref_values / len(ref) if ref else None
             row["null_rate_current"] = 1 - len(cur_values) / len(current)
-            row.update(_drift_rule(row, drift_tests, thresholds))
+            row.update(_drift_rule(row, test, thresholds))
             drift_rows.append(row)
     frame = pd.DataFrame(drift_rows)
     frame["std_ratio"] = [c / r if r else None
@@ -158,28 +164,50 @@ def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame, drift_tes
     return frame, pd.DataFrame(bin_rows)
 
 
-def _drift_rule(row: dict, drift_tests: pd.DataFrame,
-                thresholds: Mapping[str, float]) -> dict[str, object]:
+def chi_square_oracle(reference: Mapping[str, int], current: Mapping[str, int]
+                      ) -> tuple[float, float, float] | None:
+    """(statistic, p-value, Cramér's V) of the 2 × k table, by scipy.stats.chi2_contingency and
+    scipy.stats.contingency.association; statistic 0, p 1, V 0 with a single category."""
+    categories = sorted(c for c in set(reference) | set(current)
+                        if reference.get(c, 0) + current.get(c, 0) > 0)
+    table = np.array([[reference.get(c, 0) for c in categories],
+                      [current.get(c, 0) for c in categories]])
+    if table[0].sum() == 0 or table[1].sum() == 0:
+        return None
+    if len(categories) < 2:
+        return 0.0, 1.0, 0.0
+    result = stats.chi2_contingency(table, correction=False)
+    return (float(result.statistic), float(result.pvalue),
+            float(stats.contingency.association(table, method="cramer", correction=False)))
+
+
+def is_drifted(pvalue: float, effect: float, thresholds: Mapping[str, float]) -> bool:
+    """Oracle of feature_drift.sql's rule: p < drift_alpha and effect >= drift_effect_size."""
+    return bool(pvalue < thresholds["drift_alpha"] and effect >= thresholds["drift_effect_size"])
+
+
+def drift_status(share: float, thresholds: Mapping[str, float]) -> str:
+    """Oracle of drift_summary.sql's bands: ok < warning <= warning < alert <= alert."""
+    if share >= thresholds["drift_share_alert"]:
+        return "alert"
+    return "warning" if share >= thresholds["drift_share_warning"] else "ok"
+
+
+def _drift_rule(row: dict, test, thresholds: Mapping[str, float]) -> dict[str, object]:
     """The drift test columns and the drift decision (test rule, else PSI >= psi_alert)."""
-    test_name = "chi_square" if row["feature_type"] == "categorical" else "ks"
-    match = drift_tests[(drift_tests["window_date"] == row["window_date"])
-                        & (drift_tests["model_version"] == row["model_version"])
-                        & (drift_tests["feature_name"] == row["feature_name"])
-                        & (drift_tests["test_name"] == test_name)]
     out: dict[str, object] = {"ks_statistic": None, "ks_pvalue": None,
                               "chi_square_statistic": None, "chi_square_pvalue": None,
                               "cramers_v": None}
-    if len(match) and not pd.isna(match["pvalue"].iloc[0]):
-        test = match.sort_values("computed_at").iloc[-1]
-        effect = test["statistic"] if test_name == "ks" else test["effect_size"]
-        if test_name == "ks":
-            out.update(ks_statistic=test["statistic"], ks_pvalue=test["pvalue"])
-        else:
-            out.update(chi_square_statistic=test["statistic"],
-                       chi_square_pvalue=test["pvalue"], cramers_v=test["effect_size"])
-        out["is_drifted"] = bool(test["pvalue"] < thresholds["drift_alpha"]
-                                 and effect >= thresholds["drift_effect_size"])
-        out["drift_rule"] = test_name
+    if test is not None and row["feature_type"] == "categorical":
+        statistic, pvalue, cramers_v = test
+        out.update(chi_square_statistic=statistic, chi_square_pvalue=pvalue,
+                   cramers_v=cramers_v, is_drifted=is_drifted(pvalue, cramers_v, thresholds),
+                   drift_rule="chi_square")
+        return out
+    if test is not None:
+        out.update(ks_statistic=float(test.statistic), ks_pvalue=float(test.pvalue),
+                   is_drifted=is_drifted(test.pvalue, test.statistic, thresholds),
+                   drift_rule="ks")
         return out
     psi = row["psi"]
     out["is_drifted"] = psi is not None and psi >= thresholds["psi_alert"]
@@ -236,7 +264,7 @@ def _category_bins(row: dict, ref: dict[str, int], cur: dict[str, int]) -> list[
 
 
 def expected_summary(feature_drift: pd.DataFrame, thresholds: Mapping[str, float]) -> pd.DataFrame:
-    """drift_summary recomputed from a feature_drift frame with models_ml.drift.drift_status."""
+    """drift_summary recomputed from a feature_drift frame with the status-band oracle."""
     rows = []
     for (day, model, version), group in feature_drift.groupby(
             ["window_date", "model_name", "model_version"]):
@@ -244,9 +272,7 @@ def expected_summary(feature_drift: pd.DataFrame, thresholds: Mapping[str, float
         rows.append({"window_date": day, "model_name": model, "model_version": version,
                      "n_features": len(group), "n_drifted": int(group["is_drifted"].sum()),
                      "drift_share": share,
-                     "status": drift.drift_status(share,
-                                                  warning=thresholds["drift_share_warning"],
-                                                  alert=thresholds["drift_share_alert"]),
+                     "status": drift_status(share, thresholds),
                      "drifted_features": ", ".join(sorted(group.loc[group["is_drifted"],
                                                                     "feature_name"]))})
     return pd.DataFrame(rows)
