@@ -213,7 +213,11 @@ def init_warehouse(warehouse: Warehouse) -> list[str]:
 def _add_missing_columns(conn: sa.Connection, inspector, tables: list[sa.Table]) -> None:
     """Add the nullable columns a newer contract has to tables an older one created."""
     for table in tables:
-        present = {c["name"] for c in inspector.get_columns(table.name, schema=RAW_SCHEMA)}
+        # information_schema, not inspector.get_columns: duckdb_engine's reflection queries
+        # pg_catalog.pg_collation, which DuckDB does not have.
+        present = {r[0] for r in conn.execute(sa.text(
+            "select column_name from information_schema.columns "
+            "where table_schema = :s and table_name = :t"), {"s": RAW_SCHEMA, "t": table.name})}
         for column in table.columns:
             if column.name not in present and column.nullable:
                 kind = column.type.compile(dialect=conn.dialect)
