@@ -1,18 +1,19 @@
-"""Drift statistics against scipy.stats, plus hand-worked PSI and status-band edges."""
+"""Drift statistics checked against hand-worked values and independent implementations (an
+ECDF sup-distance for KS, the Kolmogorov limit distribution for large-sample p-values, the
+expected-count formula and the regularised incomplete gamma for chi-square), plus PSI."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special
 
 from models_ml.drift import (
     NULL_CATEGORY,
     categorical_psi,
     chi_square_test,
-    drift_status,
-    is_drifted,
-    ks_drift_by_feature,
     ks_test,
     psi,
     psi_bin_edges,
@@ -20,51 +21,103 @@ from models_ml.drift import (
 )
 
 
+def ecdf_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """sup |F_a - F_b| over the pooled sample, the ECDFs right-continuous (the KS statistic)."""
+    points = np.concatenate([a, b])
+    f_a = np.searchsorted(np.sort(a), points, side="right") / a.size
+    f_b = np.searchsorted(np.sort(b), points, side="right") / b.size
+    return float(np.max(np.abs(f_a - f_b)))
+
+
+def kolmogorov_sf(x: float) -> float:
+    """P(K > x) for the Kolmogorov distribution: 2 sum_k (-1)^(k-1) exp(-2 k^2 x^2)."""
+    return float(2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * x * x) for k in range(1, 200)))
+
+
 def test_ks_hand_cases():
-    # [0] vs [1]: the two ECDFs differ by 1 on [0, 1).
-    assert ks_test(np.array([0.0]), np.array([1.0])).statistic == 1.0
+    # [0] vs [1]: the two ECDFs differ by 1 on [0, 1); any two distinct points give D = 1, so
+    # the exact two-sided p-value is 1.
+    one = ks_test(np.array([0.0]), np.array([1.0]))
+    assert (one.statistic, one.pvalue) == (1.0, 1.0)
+    # [1, 2] vs [3, 4]: D = 1; of the C(4, 2) = 6 equally likely orderings of the pooled
+    # ranks, 2 (all x first, all y first) reach D = 1 -> p = 2 / 6.
+    two = ks_test(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert two.statistic == 1.0 and two.pvalue == pytest.approx(1 / 3, rel=1e-12)
+    # three against three, separated: p = 2 / C(6, 3) = 2 / 20
+    three = ks_test(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0]))
+    assert three.pvalue == pytest.approx(0.1, rel=1e-12)
+    # identical samples: D = 0, p = 1
     same = ks_test(np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0]))
-    assert same.statistic == 0.0
-    assert same.pvalue == 1.0
+    assert (same.statistic, same.pvalue) == (0.0, 1.0)
+    # [1, 2, 3, 4] vs [3, 4, 5, 6]: F_x(2) = 0.5, F_y(2) = 0 -> D = 0.5 (ties at 3 and 4)
+    assert ks_test(np.arange(1.0, 5.0), np.arange(3.0, 7.0)).statistic == 0.5
 
 
 def test_ks_drops_nan_and_handles_empty():
     result = ks_test(np.array([1.0, np.nan, 2.0]), np.array([np.nan, 5.0]))
     assert (result.n_reference, result.n_current) == (2, 1)
-    expected = stats.ks_2samp([1.0, 2.0], [5.0])
-    assert result.statistic == expected.statistic
-    assert result.pvalue == expected.pvalue
+    # [1, 2] vs [5]: D = 1; orderings of 3 pooled ranks with the single y first or last: 2 / 3
+    assert result.statistic == 1.0 and result.pvalue == pytest.approx(2 / 3, rel=1e-12)
     empty = ks_test(np.array([np.nan]), np.array([1.0, 2.0]))
     assert empty.statistic is None and empty.pvalue is None
     assert (empty.n_reference, empty.n_current) == (0, 2)
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_ks_matches_scipy_on_random_data(seed):
+def test_ks_statistic_is_the_ecdf_distance(seed):
     rng = np.random.default_rng(seed)
     reference = rng.normal(0, 1, 400)
     current = rng.normal(0.2 * seed, 1 + 0.1 * seed, 250).round(1)  # rounding creates ties
-    expected = stats.ks_2samp(reference, current)
     result = ks_test(reference, current)
-    np.testing.assert_allclose(result.statistic, expected.statistic, rtol=1e-12)
-    np.testing.assert_allclose(result.pvalue, expected.pvalue, rtol=1e-12)
+    assert result.statistic == pytest.approx(ecdf_distance(reference, current), abs=1e-15)
+
+
+@pytest.mark.parametrize("shift", [0.02, 0.05, 0.08])
+def test_ks_large_sample_pvalue_follows_the_kolmogorov_limit(shift):
+    # With n = m = 3000, sqrt(n m / (n + m)) D is Kolmogorov-distributed up to O(1/sqrt(n)):
+    # the p-value must agree with the limit to a few percent (a one-sided or swapped p-value
+    # would not).
+    rng = np.random.default_rng(11)
+    reference, current = rng.normal(0, 1, 3000), rng.normal(shift, 1, 3000)
+    result = ks_test(reference, current)
+    limit = kolmogorov_sf(math.sqrt(3000 * 3000 / 6000) * result.statistic)
+    assert result.pvalue == pytest.approx(limit, rel=0.05, abs=1e-4)
+
+
+def test_chi_square_hand_case():
+    # table [[10, 10], [20, 0]]: N = 40, column totals 30 and 10, row totals 20 and 20, so the
+    # expected counts are 15 and 5 in each row. chi2 = 2 * (25 / 15 + 25 / 5) = 40 / 3,
+    # dof 1, p = erfc(sqrt(chi2 / 2)), Cramér's V = sqrt(chi2 / (40 * 1)) = sqrt(1 / 3).
+    result = chi_square_test({"a": 10, "b": 10}, {"a": 20, "b": 0})
+    assert result.statistic == pytest.approx(40 / 3, rel=1e-12)
+    assert result.dof == 1
+    assert result.pvalue == pytest.approx(math.erfc(math.sqrt(20 / 3)), rel=1e-9)
+    assert result.cramers_v == pytest.approx(math.sqrt(1 / 3), rel=1e-12)
+
+
+def chi_square_by_formula(table: np.ndarray) -> tuple[float, float, float, int]:
+    """sum (O - E)^2 / E with E = row total × column total / N; p = Q(dof / 2, chi2 / 2)."""
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    dof = (table.shape[0] - 1) * (table.shape[1] - 1)
+    v = math.sqrt(chi2 / (table.sum() * (min(table.shape) - 1)))
+    return chi2, float(special.gammaincc(dof / 2, chi2 / 2)), v, dof
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_chi_square_matches_scipy(seed):
+def test_chi_square_equals_the_formula_on_random_tables(seed):
     rng = np.random.default_rng(seed)
     categories = ["a", "b", "c", "d"]
     reference = dict(zip(categories, rng.integers(5, 200, 4).tolist(), strict=True))
     current = dict(zip(categories, rng.integers(5, 200, 4).tolist(), strict=True))
-    table = np.array([[reference[c] for c in categories], [current[c] for c in categories]])
-    expected = stats.chi2_contingency(table, correction=False)
+    table = np.array([[reference[c] for c in categories], [current[c] for c in categories]],
+                     dtype=float)
+    chi2, pvalue, v, dof = chi_square_by_formula(table)
     result = chi_square_test(reference, current)
-    np.testing.assert_allclose(result.statistic, expected.statistic, rtol=1e-12)
-    np.testing.assert_allclose(result.pvalue, expected.pvalue, rtol=1e-12)
-    assert result.dof == expected.dof == 3
-    np.testing.assert_allclose(
-        result.cramers_v,
-        stats.contingency.association(table, method="cramer", correction=False), rtol=1e-12)
+    assert result.statistic == pytest.approx(chi2, rel=1e-12)
+    assert result.pvalue == pytest.approx(pvalue, rel=1e-9, abs=1e-300)
+    assert result.cramers_v == pytest.approx(v, rel=1e-12)
+    assert result.dof == dof == 3
 
 
 def test_chi_square_union_of_categories_and_zero_columns_dropped():
@@ -72,11 +125,12 @@ def test_chi_square_union_of_categories_and_zero_columns_dropped():
     current = {"a": 4, "new": 6, "gone": 0}
     result = chi_square_test(reference, current)
     assert result.categories == tuple(sorted(["a", "b", "new", NULL_CATEGORY]))
-    table = np.array([[10, 5, 0, 3], [4, 0, 6, 0]])  # columns a, b, new, __null__
-    table = table[:, np.argsort(["a", "b", "new", NULL_CATEGORY])]
-    expected = stats.chi2_contingency(table, correction=False)
-    np.testing.assert_allclose(result.statistic, expected.statistic, rtol=1e-12)
-    np.testing.assert_allclose(result.pvalue, expected.pvalue, rtol=1e-12)
+    # columns __null__, a, b, new (sorted); "gone" is zero on both sides and dropped
+    table = np.array([[3, 10, 5, 0], [0, 4, 0, 6]], dtype=float)
+    chi2, pvalue, _, dof = chi_square_by_formula(table)
+    assert result.statistic == pytest.approx(chi2, rel=1e-12)
+    assert result.pvalue == pytest.approx(pvalue, rel=1e-9)
+    assert result.dof == dof == 3
 
 
 def test_chi_square_degenerate_tables():
@@ -86,11 +140,15 @@ def test_chi_square_degenerate_tables():
     assert empty.statistic is None and empty.pvalue is None and empty.n_current == 0
 
 
-def test_chi_square_with_yates_correction_matches_scipy():
-    reference, current = {"a": 30, "b": 12}, {"a": 18, "b": 25}
-    expected = stats.chi2_contingency(np.array([[30, 12], [18, 25]]), correction=True)
-    result = chi_square_test(reference, current, correction=True)
-    np.testing.assert_allclose(result.statistic, expected.statistic, rtol=1e-12)
+def test_chi_square_with_yates_correction_by_hand():
+    # [[30, 12], [18, 25]]: N = 85, expected a = 48 * 42 / 85 and so on; Yates subtracts 0.5
+    # from every |O - E| before squaring (dof 1).
+    table = np.array([[30, 12], [18, 25]], dtype=float)
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / 85
+    corrected = float(((np.abs(table - expected) - 0.5) ** 2 / expected).sum())
+    result = chi_square_test({"a": 30, "b": 12}, {"a": 18, "b": 25}, correction=True)
+    assert result.statistic == pytest.approx(corrected, rel=1e-12)
+    assert result.statistic < chi_square_test({"a": 30, "b": 12}, {"a": 18, "b": 25}).statistic
 
 
 def test_psi_edges_are_linear_quantiles_and_right_closed():
@@ -140,39 +198,3 @@ def test_categorical_psi_hand_case_with_null_bin():
     result = categorical_psi({"a": 50, "b": 50}, {"a": 25, "b": 25, None: 50})
     assert result == pytest.approx(expected, rel=1e-12)
     assert categorical_psi({"a": 3, "b": 1}, {"b": 2, "a": 6}) == pytest.approx(0.0, abs=1e-15)
-
-
-def test_is_drifted_needs_both_conditions():
-    assert is_drifted(0.2, 0.001, alpha=0.01, effect_size=0.1)
-    assert is_drifted(0.1, 0.0099, alpha=0.01, effect_size=0.1)  # statistic == effect size
-    assert not is_drifted(0.2, 0.01, alpha=0.01, effect_size=0.1)  # p == alpha is not below
-    assert not is_drifted(0.05, 1e-30, alpha=0.01, effect_size=0.1)
-    assert not is_drifted(None, None, alpha=0.01, effect_size=0.1)
-
-
-@pytest.mark.parametrize(("share", "status"), [
-    (0.0, "ok"), (0.0999, "ok"), (0.1, "warning"), (0.2999, "warning"), (0.3, "alert"),
-    (1.0, "alert"),
-])
-def test_drift_status_bands(share, status):
-    assert drift_status(share, warning=0.1, alert=0.3) == status
-
-
-def test_drift_status_rejects_inverted_bands():
-    with pytest.raises(ValueError, match="warning <= alert"):
-        drift_status(0.2, warning=0.3, alert=0.1)
-
-
-def test_ks_drift_by_feature_frame():
-    rng = np.random.default_rng(3)
-    reference = {"age": rng.normal(40, 10, 500), "amount": rng.normal(3000, 800, 500)}
-    current = {"age": rng.normal(55, 10, 300), "amount": rng.normal(3000, 800, 300)}
-    frame = ks_drift_by_feature(reference, current, alpha=0.01, effect_size=0.1)
-    assert frame["feature_name"].tolist() == ["age", "amount"]
-    for row in frame.itertuples():
-        expected = stats.ks_2samp(reference[row.feature_name], current[row.feature_name])
-        np.testing.assert_allclose(row.ks_statistic, expected.statistic, rtol=1e-12)
-        np.testing.assert_allclose(row.ks_pvalue, expected.pvalue, rtol=1e-12)
-        assert row.psi == pytest.approx(psi(reference[row.feature_name],
-                                            current[row.feature_name]))
-    assert frame["is_drifted"].tolist() == [True, False]
