@@ -46,7 +46,8 @@ def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: boo
     def model(name: str) -> dg.AssetKey:
         return get_asset_key_for_model([dbt], name)
 
-    drift = build_drift_asset([model("int_feature_values_typed"),
+    drift = build_drift_asset([model("int_drift_tests_required"),
+                               model("int_feature_values_typed"),
                                model("int_reference_values_typed")])
     decision = build_promotion_decision([model("promotion_gate"),
                                          model("promotion_gate_checks")])
