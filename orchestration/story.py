@@ -137,7 +137,9 @@ def run_story(defs: dg.Definitions, wh: Warehouse, *, instance: dg.DagsterInstan
     step("simulate", SIMULATION_JOB,
          run_config={"ops": {"simulated_traffic": {"config": simulation}}})
     step("monitor", MONITORING_JOB)
-    requests = [r for sensor in SENSORS for r in sensor_requests(defs, sensor.name, instance)]
+    with output_to(log_file):  # the sensors' own log lines
+        requests = [r for sensor in SENSORS
+                    for r in sensor_requests(defs, sensor.name, instance)]
     story = Story(drift_by_day=production_drift(wh), timings=timings)
     story.triggers = [f"{r.tags[TRIGGER_TAG]}: {r.tags[REASON_TAG]}" for r in requests]
     for line in story.triggers:
