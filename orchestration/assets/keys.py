@@ -9,7 +9,7 @@ DRIFT_GROUP, TRAINING_GROUP, PROMOTION_GROUP = "drift", "training", "promotion"
 
 # Tables the serving system writes (here: the simulator), one asset key each.
 RAW_TRAFFIC_TABLES = ("predictions", "feedback", "reference_sample", "quarantine",
-                      "ingestion_batches")
+                      "ingestion_batches", "validation_scores")
 RAW_TRAFFIC_KEYS = {table: dg.AssetKey(["raw", table]) for table in RAW_TRAFFIC_TABLES}
 
 DRIFT_TESTS_KEY = dg.AssetKey(["drift", "ks_drift_tests"])
