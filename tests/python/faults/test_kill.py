@@ -20,7 +20,7 @@ from conftest import make_config
 from orchestration.warehouse import Warehouse
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
-N_ROWS = 12_000
+N_ROWS = 6_000
 KEY_MARTS = ("business_kpis", "drift_summary", "fairness_summary", "group_parity",
              "schema_conformance", "feature_drift")
 
@@ -69,7 +69,7 @@ def write_predictions(path: Path) -> str:
                          "model_version": "v1", "scored_at": f"2026-03-0{1 + i % 3}T10:00:00Z",
                          "features": {"age": 20 + i % 50, "sex": ["male", "female"][i % 2]},
                          "score": (i % 97) / 97, "decision": "approved"}) for i in range(N_ROWS)]
-    for position in (10, 5_000, 11_000):
+    for position in (10, 3_000, 5_500):
         lines.insert(position, '{"prediction_id": "bad", "score": ')
     path.write_text("\n".join(lines) + "\n")
     return str(path)
@@ -83,11 +83,11 @@ def test_kill_9_of_ingest_then_rerun_equals_a_clean_run(engine, tmp_path):
     clean, drop_clean = make_config(engine, tmp_path / "clean")
     try:
         path = write_predictions(tmp_path / "p.jsonl")
-        command = [VIGIE, "ingest", "predictions", path, "--chunk-size", "500"]
+        command = [VIGIE, "ingest", "predictions", path, "--chunk-size", "250"]
         proc = subprocess.Popen(command, env=environment(killed, tmp_path, "k"), cwd=tmp_path,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for line in proc.stderr:
-            if "2,000 rows read" in line:  # four chunks committed, the fifth in flight
+            if "2,000 rows read" in line:  # eight chunks committed, the ninth in flight
                 break
         proc.kill()
         proc.wait()

@@ -130,3 +130,13 @@ def test_reference_rows_with_nul_or_odd_values_do_not_stop_the_file(warehouse, t
     assert (report.received, report.quarantined) == (8, 1)
     assert report.reasons == {rv.CONTAINS_NUL: 1}
     assert warehouse.scalar("select count(distinct row_id) from raw.reference_sample") == 7
+
+
+def test_init_adds_payload_encoding_to_an_older_quarantine(warehouse, tmp_path):
+    init_warehouse(warehouse)
+    warehouse.execute("alter table raw.quarantine drop column payload_encoding")
+    init_warehouse(warehouse)  # a warehouse made before the column existed gets it
+    report = ingest_file(warehouse, "predictions", write_file(tmp_path / "p.jsonl", [b"\xff"]),
+                         rules=RULES)
+    assert report.quarantined == 1
+    assert warehouse.scalar("select payload_encoding from raw.quarantine") == "base64"
