@@ -100,14 +100,22 @@ def ensure_dbt_on_path() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+def dbt_overrides(config: WarehouseConfig, target_path: str | Path | None = None
+                  ) -> dict[str, str]:
+    """The variables every dbt call of Vigie sets, from the CLI (run_dbt) and from Dagster
+    (resources.dbt_environment): profiles.yml's VIGIE_* and dbt's target and log folders."""
+    values = dict(config.dbt_env())
+    if target_path:
+        values["DBT_TARGET_PATH"] = str(target_path)
+        values["DBT_LOG_PATH"] = str(Path(target_path) / "logs")
+    return values
+
+
 def dbt_env(config: WarehouseConfig, target_path: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(config.dbt_env())
+    env.update(dbt_overrides(config, target_path))
     env["DBT_PROFILES_DIR"] = config.project_dir
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    if target_path:
-        env["DBT_TARGET_PATH"] = target_path
-        env["DBT_LOG_PATH"] = str(Path(target_path) / "logs")
     return env
 
 

@@ -11,7 +11,7 @@ import dagster as dg
 import yaml
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.dbt_runner import dbt_executable, ensure_dbt_on_path
+from orchestration.dbt_runner import dbt_executable, dbt_overrides, ensure_dbt_on_path
 from orchestration.model_store import ModelStore
 from orchestration.warehouse import Warehouse, WarehouseConfig, default_project_dir
 
@@ -92,7 +92,7 @@ def default_model_store_root(config: WarehouseConfig) -> str:
 @contextmanager
 def dbt_environment(config: WarehouseConfig, target_path: Path) -> Iterator[None]:
     """Point profiles.yml (VIGIE_*) and dbt's target folder at this warehouse for one call."""
-    values = {**config.dbt_env(), "DBT_TARGET_PATH": str(target_path)}
+    values = dbt_overrides(config, target_path)
     previous = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
