@@ -245,7 +245,7 @@ def test_builds_while_rows_arrive_end_equal_to_a_build_from_scratch(tmp_path):
         frames = raw_frames(seed=17, days=3, per_day=200)
         write_raw(warehouse, "reference_sample", frames["reference_sample"])
         shuffled = frames["predictions"].sample(frac=1.0, random_state=1)
-        batches = np.array_split(shuffled, 40)
+        batches = [shuffled.iloc[part] for part in np.array_split(np.arange(len(shuffled)), 40)]
         write_raw(warehouse, "predictions", batches[0].assign(ingested_at=_now()))
         done = threading.Event()
         errors: list[BaseException] = []
