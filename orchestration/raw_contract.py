@@ -15,6 +15,7 @@ RAW_SCHEMA = "raw"
 SCHEMAS = ("raw", "staging", "intermediate", "marts")
 
 metadata = sa.MetaData(schema=RAW_SCHEMA)
+INIT_LOCK_KEY = 7_160_816  # PostgreSQL advisory lock held while init_warehouse runs
 
 # JSON object on both engines (JSONB on PostgreSQL so it can be indexed and unnested fast).
 JsonObject = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -198,6 +199,10 @@ feature_contributions = sa.Table(
 def init_warehouse(warehouse: Warehouse) -> list[str]:
     """Create the schemas and raw tables that do not exist yet; return the tables created."""
     with warehouse.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # `create schema if not exists` run by two processes at once collides in the catalog
+            # (two concurrent `vigie ingest` on a new database): one init at a time.
+            conn.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": INIT_LOCK_KEY})
         for schema in SCHEMAS:
             conn.execute(sa.text(f"create schema if not exists {schema}"))
         _drop_unkeyed_drift_tests(conn)
