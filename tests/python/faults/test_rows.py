@@ -140,3 +140,28 @@ def test_init_adds_payload_encoding_to_an_older_quarantine(warehouse, tmp_path):
                          rules=RULES)
     assert report.quarantined == 1
     assert warehouse.scalar("select payload_encoding from raw.quarantine") == "base64"
+
+
+def test_a_row_the_warehouse_refuses_to_store_is_quarantined_alone(warehouse, tmp_path,
+                                                                   monkeypatch):
+    # Whatever the warehouse refuses at storing time (here: a load that fails whenever p7 is in
+    # it), the chunk is split down to that one row, which is quarantined; the rest is stored.
+    from orchestration import ingest
+
+    real = ingest.load_arrow
+
+    def refusing(conn, target, table, data):
+        if table == "raw.predictions" and "p7" in data.column("prediction_id").to_pylist():
+            raise RuntimeError("the warehouse refused p7")
+        return real(conn, target, table, data)
+
+    init_warehouse(warehouse)
+    monkeypatch.setattr(ingest, "load_arrow", refusing)
+    lines = [line(good(f"p{i}")) for i in range(20)]
+    report = ingest_file(warehouse, "predictions", write_file(tmp_path / "p.jsonl", lines),
+                         rules=RULES, chunk_size=8)
+    assert (report.received, report.accepted, report.quarantined) == (20, 19, 1)
+    row = warehouse.query_df("select * from raw.quarantine").iloc[0]
+    assert (row["reason"], row["record_id"]) == (rv.UNREADABLE, "p7")
+    assert "the warehouse refused p7" in row["error_detail"]
+    assert stored_payload(row) == lines[7]
