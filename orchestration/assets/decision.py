@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from models_ml.simulate import MODEL_NAME
 from orchestration.assets.io import markdown_table
 from orchestration.assets.keys import DECISION_RECORD_KEY, PROMOTION_DECISION_KEY, PROMOTION_GROUP
 from orchestration.checks.gate import (
@@ -61,8 +60,9 @@ def build_promotion_decision(gate_marts: list[dg.AssetKey]) -> dg.AssetsDefiniti
     def promotion_decision(context: dg.AssetExecutionContext,
                            warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
         wh = warehouse.warehouse()
-        candidate, production, evaluation_id = current_evaluation(wh, MODEL_NAME)
-        verdict = read_verdict(wh, MODEL_NAME, candidate, production, evaluation_id)
+        model_name = warehouse.model
+        candidate, production, evaluation_id = current_evaluation(wh, model_name)
+        verdict = read_verdict(wh, model_name, candidate, production, evaluation_id)
         checks = read_checks(wh, evaluation_id)
         event_id = record_decision(wh, verdict)
         context.log.info(f"{candidate} vs {production or 'none'}: {verdict.decision} — "

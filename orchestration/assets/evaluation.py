@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from models_ml.simulate import MODEL_NAME
 from orchestration import registry
 from orchestration.assets.io import append_frame, utc_now
 from orchestration.assets.keys import (
@@ -69,27 +68,28 @@ def score_rows(store: ModelStore, version: registry.RegisteredVersion, X: pd.Dat
 def candidate_evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                          model_store: ModelStoreResource) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
+    model_name = warehouse.model
     store = model_store.store()
-    candidate = current_candidate(wh, MODEL_NAME)
-    production = registry.production_version(wh, MODEL_NAME)
+    candidate = current_candidate(wh, model_name)
+    production = registry.production_version(wh, model_name)
     if production is None:
-        raise ValueError(ERR_NO_PRODUCTION.format(model=MODEL_NAME))
-    trained = store.load(MODEL_NAME, candidate.model_version)
+        raise ValueError(ERR_NO_PRODUCTION.format(model=model_name))
+    trained = store.load(model_name, candidate.model_version)
     full, examples, _ = load_training_set(
-        wh, MODEL_NAME, labels_as_of(wh, MODEL_NAME, candidate.model_version))
+        wh, model_name, labels_as_of(wh, model_name, candidate.model_version))
     # The held-out split is the candidate's own (its artifact lists the rows); a row whose
     # label was corrected after the cut-off is no longer known as of it and drops out.
     X = full.X.loc[[i for i in trained.validation_prediction_ids if i in full.X.index]]
     project_dir = wh.config.project_dir
-    decisions = (outcome_values(project_dir, MODEL_NAME, "decision", favorable=True)[0],
-                 outcome_values(project_dir, MODEL_NAME, "decision", favorable=False)[0])
-    evaluation_id = evaluation_id_for(MODEL_NAME, candidate.model_version,
+    decisions = (outcome_values(project_dir, model_name, "decision", favorable=True)[0],
+                 outcome_values(project_dir, model_name, "decision", favorable=False)[0])
+    evaluation_id = evaluation_id_for(model_name, candidate.model_version,
                                       production.model_version)
     frames, sources = [], {}
     for role, version in (("candidate", candidate), ("production", production)):
         scores, decided, sources[role] = score_rows(store, version, X, examples, decisions)
         frames.append(pd.DataFrame({
-            "evaluation_id": evaluation_id, "model_name": MODEL_NAME,
+            "evaluation_id": evaluation_id, "model_name": model_name,
             "model_version": version.model_version, "role": role,
             "prediction_id": X.index.astype(str), "score": scores.astype(float),
             "decision": pd.Series(decided, dtype=object).astype(str).to_numpy(),

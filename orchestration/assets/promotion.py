@@ -8,7 +8,6 @@ skipped candidate) it changes nothing.
 
 import dagster as dg
 
-from models_ml.simulate import MODEL_NAME
 from orchestration import registry
 from orchestration.assets.keys import PRODUCTION_MODEL_KEY, PROMOTION_DECISION_KEY, PROMOTION_GROUP
 from orchestration.resources import WarehouseResource
@@ -35,12 +34,13 @@ def promote_approved(wh, model_name: str) -> tuple[str | None, str | None]:
 def production_model(context: dg.AssetExecutionContext,
                      warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
-    promoted, replaced = promote_approved(wh, MODEL_NAME)
+    model_name = warehouse.model
+    promoted, replaced = promote_approved(wh, model_name)
     if promoted:
         context.log.info(f"{promoted} is production (replacing {replaced or 'none'})")
     else:
         context.log.info(f"no approved candidate: {replaced or 'none'} stays in production")
-    current = registry.production_version(wh, MODEL_NAME)
+    current = registry.production_version(wh, model_name)
     return dg.MaterializeResult(metadata={
         "production_version": current.model_version if current else "none",
         "promoted": promoted or "none", "replaced": replaced or "none"})

@@ -11,7 +11,6 @@ import pandas as pd
 
 from models_ml.credit_model import reweighing_weights
 from models_ml.explain import importance_share, mean_abs_contributions
-from models_ml.simulate import MODEL_NAME
 from models_ml.training import (
     TrainedModel,
     TrainingSet,
@@ -168,15 +167,16 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
                     warehouse: WarehouseResource,
                     model_store: ModelStoreResource) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
+    model_name = warehouse.model
     project_dir = wh.config.project_dir
     bounds = thresholds(project_dir)
-    full, examples, as_of = load_training_set(wh, MODEL_NAME)
+    full, examples, as_of = load_training_set(wh, model_name)
     training_set = shaped_training_set(full, config, examples["outcome"])
-    good_decision = outcome_values(project_dir, MODEL_NAME, "decision", favorable=True)[0]
-    bad_decision = outcome_values(project_dir, MODEL_NAME, "decision", favorable=False)[0]
-    good_outcome = outcome_values(project_dir, MODEL_NAME, "outcome", favorable=True)[0]
-    bad_outcome = outcome_values(project_dir, MODEL_NAME, "outcome", favorable=False)[0]
-    attributes = sensitive_features(project_dir, MODEL_NAME)
+    good_decision = outcome_values(project_dir, model_name, "decision", favorable=True)[0]
+    bad_decision = outcome_values(project_dir, model_name, "decision", favorable=False)[0]
+    good_outcome = outcome_values(project_dir, model_name, "outcome", favorable=True)[0]
+    bad_outcome = outcome_values(project_dir, model_name, "outcome", favorable=False)[0]
+    attributes = sensitive_features(project_dir, model_name)
     model = fit_candidate(
         training_set, seed=config.seed, validation_fraction=config.validation_fraction,
         cost_false_approval=cost_of(project_dir, good_decision, bad_outcome),
@@ -191,25 +191,25 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
     if not config.cost_optimal_cutoff:
         apply_approval_rate(model, training_set.X.loc[model.validation_prediction_ids],
                             approval_rate)
-    version = next_version(wh, MODEL_NAME)
-    path = model_store.store().save(model, MODEL_NAME, version)
+    version = next_version(wh, model_name)
+    path = model_store.store().save(model, model_name, version)
     sample = training_set.X.sample(n=min(CONTRIBUTION_ROWS, len(training_set.X)),
                                    random_state=config.seed)
     contributions = mean_abs_contributions(model, sample)
     share = importance_share(contributions, attributes)
-    validation = validation_score_rows(model, training_set.X, examples, MODEL_NAME, version)
+    validation = validation_score_rows(model, training_set.X, examples, model_name, version)
     with wh.connect() as conn:
         append_frame(conn, wh.target, "raw.reference_sample",
-                     reference_rows(training_set.X, MODEL_NAME, version,
+                     reference_rows(training_set.X, model_name, version,
                                     rows=config.reference_rows, seed=config.seed))
         append_frame(conn, wh.target, "raw.feature_contributions",
-                     contributions_rows(contributions, MODEL_NAME, version))
+                     contributions_rows(contributions, model_name, version))
         append_frame(conn, wh.target, "raw.validation_scores", validation)
         # The registry keeps the validation AUC for display only, read back (same transaction)
         # from the dbt view that defines it over raw.validation_scores, never computed here.
-        validation_auc = read_validation_auc(conn, MODEL_NAME, version)
+        validation_auc = read_validation_auc(conn, model_name, version)
         registry.record_event(
-            conn, model_name=MODEL_NAME, model_version=version, event="registered",
+            conn, model_name=model_name, model_version=version, event="registered",
             stage="candidate", reason="retrained on labelled predictions",
             details={"labels_as_of": as_of.isoformat(), "config": config.model_dump(),
                      "n_rows_dropped": len(full.X) - len(training_set.X),
@@ -220,7 +220,7 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
             dataset_hash=model.dataset_hash, n_training_rows=model.n_training_rows,
             validation_auc=validation_auc, decision_threshold=model.decision_threshold,
             feature_list=model.feature_names, artifact_path=str(path))
-    context.log.info(f"registered candidate {MODEL_NAME} {version}: validation AUC "
+    context.log.info(f"registered candidate {model_name} {version}: validation AUC "
                      f"{validation_auc} (dbt) on {len(validation)} rows")
     top = contributions.sort_values("mean_abs_contribution", ascending=False)
     return dg.MaterializeResult(metadata={
