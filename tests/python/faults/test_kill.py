@@ -51,7 +51,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def gone(pid: int, within: float = 20.0) -> bool:
+def gone(pid: int, within: float = 60.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
