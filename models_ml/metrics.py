@@ -1,5 +1,6 @@
 """Model metrics the training step needs while it trains (AUC of a single feature for the
-leakage guard, the cost-optimal decision threshold) and their siblings.
+leakage guard, the cost-optimal decision threshold), and nothing else: precision, recall,
+accuracy and Brier are defined once, in dbt (marts.model_performance).
 
 They take the unfavourable outcome (default, churn) as the positive class, as the prediction's
 score does. The monitoring and gate numbers (AUC of an evaluation, fairness ratios) are defined
@@ -8,8 +9,6 @@ in dbt; the Python references of the fairness ones live in tests/python/oracles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
@@ -17,14 +16,6 @@ from scipy import stats
 BINARY_VALUES_ERROR = "{name} must hold only 0/1 (or booleans), got values {values}"
 LENGTH_MISMATCH_ERROR = "{name} has {n_other} rows but y_true has {n_true}"
 
-
-@dataclass(frozen=True)
-class PrecisionRecallF1:
-    """Precision tp/(tp+fp), recall tp/(tp+fn), F1 2tp/(2tp+fp+fn); None when a denominator is 0."""
-
-    precision: float | None
-    recall: float | None
-    f1: float | None
 
 
 def _binary(values: ArrayLike, name: str) -> np.ndarray:
@@ -44,9 +35,6 @@ def _same_length(y_true: np.ndarray, other: np.ndarray, name: str) -> None:
                                                       n_true=y_true.shape[0]))
 
 
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return None if denominator == 0 else float(numerator / denominator)
-
 
 def roc_auc(y_true: ArrayLike, score: ArrayLike) -> float | None:
     """AUC = (positives' average-rank sum - n1(n1+1)/2) / (n1 n0), Mann-Whitney; None if 1 class."""
@@ -61,30 +49,7 @@ def roc_auc(y_true: ArrayLike, score: ArrayLike) -> float | None:
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike) -> PrecisionRecallF1:
-    """Precision, recall and F1 of the positive (unfavourable) class."""
-    y, p = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
-    _same_length(y, p, "y_pred")
-    tp = int(np.sum((y == 1) & (p == 1)))
-    fp = int(np.sum((y == 0) & (p == 1)))
-    fn = int(np.sum((y == 1) & (p == 0)))
-    return PrecisionRecallF1(_ratio(tp, tp + fp), _ratio(tp, tp + fn),
-                             _ratio(2 * tp, 2 * tp + fp + fn))
 
-
-def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float | None:
-    """Share of rows where the decision matches the outcome; None on no rows."""
-    y, p = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
-    _same_length(y, p, "y_pred")
-    return _ratio(float(np.sum(y == p)), y.size)
-
-
-def brier_score(y_true: ArrayLike, probability: ArrayLike) -> float | None:
-    """Mean squared error of P(unfavourable outcome) against the 0/1 outcome; None on no rows."""
-    y = _binary(y_true, "y_true")
-    p = np.asarray(probability, dtype=float).ravel()
-    _same_length(y, p, "probability")
-    return None if y.size == 0 else float(np.mean((p - y) ** 2))
 
 
 def decision_cost(y_default: ArrayLike, p_default: ArrayLike, threshold: float, *,
