@@ -92,6 +92,11 @@ model_registry = sa.Table(
     sa.Column("artifact_path", sa.String),
     sa.Column("reason", sa.String),
     sa.Column("details", sa.String),
+    # How a candidate was trained: 'naive' (the team's own pipeline, no fairness treatment) or
+    # 'mitigated' (trained because a candidate was blocked for fairness); null for other events.
+    sa.Column("training_method", sa.String),
+    # For a mitigated candidate's registration: the blocked candidate version it answers.
+    sa.Column("answers_version", sa.String),
 )
 
 quarantine = sa.Table(

@@ -20,7 +20,9 @@ renamed as (
         feature_list,
         artifact_path,
         reason,
-        details
+        details,
+        training_method,
+        answers_version
     from source
 )
 
