@@ -264,6 +264,32 @@ def run(days, per_day, scenario, seed, start_date, target) -> None:
     click.echo(f"report: {write_report(warehouse, folder / 'report.html')}")
 
 
+@main.command(help="Serve the HTTP ingestion API: POST /v1/predictions and /v1/feedback (the "
+                    "same validation and quarantine as `vigie ingest`), GET /v1/health and "
+                    "/v1/models/NAME/status; OpenAPI docs at /docs. Clients send "
+                    "`Authorization: Bearer $VIGIE_API_TOKEN`; without that variable the "
+                    "server refuses to start.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--max-body-bytes", type=click.IntRange(min=1), default=None,
+              help="Largest request body; a larger one gets 413 (default: "
+                   "$VIGIE_API_MAX_BODY_BYTES or 8 MiB).")
+@click.option("--insecure-no-token", is_flag=True,
+              help="Serve without authentication when VIGIE_API_TOKEN is unset (local trials).")
+@target_option
+@one_line_errors
+def serve(host: str, port: int, max_body_bytes: int | None, insecure_no_token: bool,
+          target: str | None) -> None:
+    from orchestration.api.server import run_server
+    from orchestration.api.settings import ApiSettings
+
+    settings = ApiSettings.from_env(target=target, max_body_bytes=max_body_bytes,
+                                    allow_no_token=insecure_no_token)
+    if settings.token is None:
+        say("vigie serve: WARNING: no VIGIE_API_TOKEN (--insecure-no-token): any client writes")
+    run_server(settings, host=host, port=port)
+
+
 @main.command(help="Make an earlier model version production again (recorded in the registry).")
 @click.argument("version")
 @click.option("--model-name", default="credit_risk", show_default=True)
