@@ -74,3 +74,18 @@ def test_console_script_runs_as_a_module():
     proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "--help"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and "simulate" in proc.stdout
+
+
+@pytest.mark.parametrize(("token", "message"), [
+    (None, "VIGIE_API_TOKEN is not set"),
+    ("  ", "VIGIE_API_TOKEN is set but empty"),
+])
+def test_serve_refuses_to_start_without_a_token(env, monkeypatch, token, message):
+    if token is None:
+        monkeypatch.delenv("VIGIE_API_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("VIGIE_API_TOKEN", token)
+    result = invoke("serve", "--port", "1")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"vigie: error: {message}")
