@@ -1,0 +1,137 @@
+"""The app in process (FastAPI's TestClient, real DuckDB): the model status read from marts
+written by hand, and the DuckDB writer turning queued requests into one ingestion each run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from api_rows import AUTH, TOKEN, feedback, prediction
+from fastapi.testclient import TestClient
+
+from orchestration.api.app import create_app
+from orchestration.api.payloads import body_records
+from orchestration.api.settings import ApiSettings
+from orchestration.api.writer import Counts, Ingestor, QueuedWriter
+from orchestration.raw_contract import init_warehouse
+from orchestration.seed_config import contract_rules
+from orchestration.warehouse import Warehouse, default_project_dir
+
+# The marts the status reads, with exactly the columns it reads, and hand-made rows: v1 was
+# production, v2 is now; v2's latest drift day is 2026-11-30 (v1 has a later one).
+MARTS = {
+    "model_versions": (
+        "model_name, model_version, stage_changed_at, validation_auc, is_production",
+        "('credit_risk', 'v1', timestamp '2026-11-01 00:00:00', 0.70, false),"
+        "('credit_risk', 'v2', timestamp '2026-11-20 00:00:00', 0.72, true)"),
+    "drift_summary": (
+        "window_date, model_name, model_version, status, drift_share, n_drifted, n_features, "
+        "drifted_features",
+        "(date '2026-11-29', 'credit_risk', 'v2', 'ok', 0.0, 0, 10, ''),"
+        "(date '2026-11-30', 'credit_risk', 'v2', 'warning', 0.2, 2, 10, 'age, sex'),"
+        "(date '2026-12-01', 'credit_risk', 'v1', 'alert', 0.5, 5, 10, 'a, b, c, d, e')"),
+    "fairness_summary": (
+        "window_date, model_name, model_version, attribute, demographic_parity_ratio, "
+        "passes_four_fifths_rule",
+        "(date '2026-11-29', 'credit_risk', 'v2', 'sex', 0.70, false),"
+        "(date '2026-11-30', 'credit_risk', 'v2', 'sex', 0.90, true),"
+        "(date '2026-11-30', 'credit_risk', 'v2', 'age_band', 0.75, false),"
+        "(date '2026-12-01', 'credit_risk', 'v1', 'sex', 0.50, false)"),
+    "promotion_decisions": (
+        "decision_id, model_name, candidate_version, production_version, decided_at, "
+        "decision, candidate_auc, production_auc, auc_delta, reasons",
+        "('d1', 'credit_risk', 'v2', 'v1', timestamp '2026-11-20 00:00:00', 'promoted', "
+        "0.72, 0.70, 0.02, 'all checks passed'),"
+        "('d2', 'credit_risk', 'v3', 'v2', timestamp '2026-11-28 00:00:00', 'blocked', "
+        "0.74, 0.72, 0.02, 'four_fifths failed for sex')"),
+}
+
+
+def mart_contract_columns(name: str) -> set[str]:
+    for path in (Path(default_project_dir()) / "models" / "marts").glob("*/_*.yml"):
+        for model in yaml.safe_load(path.read_text()).get("models", []):
+            if model["name"] == name:
+                return {c["name"] for c in model["columns"]}
+    raise AssertionError(f"no mart {name}")
+
+
+@pytest.mark.parametrize("mart", sorted(MARTS))
+def test_the_status_reads_only_columns_of_the_marts_contracts(mart):
+    columns = {c.strip() for c in MARTS[mart][0].split(",")}
+    assert columns <= mart_contract_columns(mart)
+
+
+@pytest.fixture
+def client(duckdb_config):
+    settings = ApiSettings(warehouse=duckdb_config, token=TOKEN)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def write_marts(warehouse: Warehouse) -> None:
+    for name, (columns, values) in MARTS.items():
+        warehouse.execute(f"create table marts.{name} as select * from (values {values}) "
+                          f"as t({columns})")
+
+
+def test_model_status_is_the_production_versions_latest_day(client, duckdb_config):
+    assert client.get("/v1/models/credit_risk/status", headers=AUTH).status_code == 503
+    write_marts(Warehouse(duckdb_config))
+    assert client.get("/v1/models/credit_risk/status").status_code == 401
+    status = client.get("/v1/models/credit_risk/status", headers=AUTH).json()
+    assert status["production"]["model_version"] == "v2"
+    assert status["drift"] == {"window_date": "2026-11-30", "is_today": False,
+                               "status": "warning", "drift_share": 0.2, "n_drifted": 2,
+                               "n_features": 10, "drifted_features": ["age", "sex"]}
+    assert [(f["attribute"], f["passes_four_fifths_rule"]) for f in status["four_fifths"]] == \
+        [("age_band", False), ("sex", True)]
+    assert {f["window_date"] for f in status["four_fifths"]} == {"2026-11-30"}
+    decision = status["last_promotion_decision"]
+    assert (decision["decision_id"], decision["decision"]) == ("d2", "blocked")
+    assert client.get("/v1/models/churn/status", headers=AUTH).status_code == 404
+
+
+def test_docs_are_served_without_the_token(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/v1/predictions", "/v1/feedback", "/v1/health",
+            "/v1/models/{model_name}/status"} <= set(paths)
+
+
+def test_queued_requests_are_one_ingestion_per_run_of_a_source(duckdb_config):
+    warehouse = Warehouse(duckdb_config)
+    init_warehouse(warehouse)
+    ingest = Ingestor(warehouse, contract_rules(duckdb_config.project_dir))
+    calls = []
+
+    def recording(source, requests):
+        calls.append((source, len(requests)))
+        return ingest(source, requests)
+
+    def records(rows):
+        return body_records("application/json",
+                            json.dumps(rows).encode())
+
+    async def scenario():
+        writer = QueuedWriter(recording, max_rows=1000, queue_size=10)
+        await writer.start()
+        try:
+            # Queued together before the writer runs: one call for the two prediction
+            # requests, then one for the feedback that follows them.
+            return await asyncio.gather(
+                writer.submit("predictions", records([prediction("a"), prediction("b")])),
+                writer.submit("predictions", records([prediction("a"), prediction("c")])),
+                writer.submit("feedback", records([feedback("f", "c")])))
+        finally:
+            await writer.stop()
+
+    first, second, third = asyncio.run(scenario())
+    assert calls == [("predictions", 2), ("feedback", 1)]
+    assert first == Counts(2, 2, 0, 0, {})
+    assert second == Counts(2, 1, 1, 0, {})
+    assert third == Counts(1, 1, 0, 0, {})
+    # The feedback's prediction was stored by the run before it: not an orphan.
+    assert warehouse.scalar("select is_orphan_at_ingestion from raw.feedback") is False
