@@ -290,6 +290,27 @@ def serve(host: str, port: int, max_body_bytes: int | None, insecure_no_token: b
     run_server(settings, host=host, port=port)
 
 
+@main.command("grant-bi", help="PostgreSQL: create a login role for BI tools that reads the "
+                                "marts schema and nothing else (not raw, staging, "
+                                "intermediate); password from $VIGIE_BI_PASSWORD. Set "
+                                "VIGIE_BI_ROLE to it so every build grants it again.")
+@click.option("--role", default=None,
+              help="Role name (default: the first of $VIGIE_BI_ROLE, else vigie_bi).")
+@target_option
+@one_line_errors
+def grant_bi(role: str | None, target: str | None) -> None:
+    from orchestration.grants import BI_PASSWORD_ENV, BI_ROLE_ENV, default_bi_role
+    from orchestration.grants import grant_bi as grant
+
+    warehouse = warehouse_for(target)
+    role = role or default_bi_role()
+    report = grant(warehouse, role, os.environ.get(BI_PASSWORD_ENV) or None)
+    click.echo(report.summary())
+    if role not in [r.strip() for r in os.environ.get(BI_ROLE_ENV, "").split(",")]:
+        say(f"set {BI_ROLE_ENV}={role} for `vigie build` / dbt: its grants config then gives "
+            f"{role} SELECT on every mart it rebuilds")
+
+
 @main.command(help="Make an earlier model version production again (recorded in the registry).")
 @click.argument("version")
 @click.option("--model-name", default="credit_risk", show_default=True)
