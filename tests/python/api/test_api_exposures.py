@@ -1,0 +1,34 @@
+"""models/exposures.yml names exactly the marts each consumer reads: the API's status route
+(the relations in orchestration/api/status.py) and the report (its REPORT_MARTS)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from orchestration.api import status
+from orchestration.warehouse import default_project_dir
+
+REF = re.compile(r"ref\('(\w+)'\)")
+
+
+def exposure_refs(name: str) -> set[str]:
+    document = yaml.safe_load((Path(default_project_dir()) / "models" / "exposures.yml")
+                              .read_text())
+    (exposure,) = [e for e in document["exposures"] if e["name"] == name]
+    return {REF.fullmatch(d).group(1) for d in exposure["depends_on"]}
+
+
+def test_the_status_exposure_is_what_the_status_route_reads():
+    queries = [v for k, v in vars(status).items() if k.isupper() and isinstance(v, str)]
+    read = {m for q in queries for m in re.findall(r"from marts\.(\w+)", q)}
+    assert read == exposure_refs("vigie_api_model_status")
+    assert len(read) == 4
+
+
+def test_the_report_exposure_is_what_the_report_reads():
+    from orchestration.report.marts import REPORT_MARTS
+
+    assert set(REPORT_MARTS) == exposure_refs("vigie_report")
