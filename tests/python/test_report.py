@@ -1,48 +1,148 @@
-"""The static HTML report: renders from mart frames, and from a warehouse with no marts yet."""
+"""The HTML report from hand-made mart frames (report_frames.py) and from DuckDB warehouses:
+one self-contained page, the summary's sentences, every row in sortable tables, each gate
+check with its interval and bound, an honest note where this wave's columns are missing, and
+each mart read once. The page in a real browser: tests/python/browser/."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pandas as pd
+import pytest
+from plotly.offline import get_plotlyjs
+from report_frames import mart_frames
 
 from orchestration.raw_contract import init_warehouse
-from orchestration.report import line_chart, render_report, write_report
-from orchestration.warehouse import Warehouse
+from orchestration.report import render_report, write_report
+from orchestration.report.gate import NO_PRODUCTION_COLUMNS, NOT_AVAILABLE
+from orchestration.report.page import NO_BOUND, NO_INTERVALS
+from orchestration.warehouse import Warehouse, WarehouseError
 
-DAYS = pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03"]).date
-
-
-def test_line_chart_draws_one_polyline_per_series_and_the_reference_line():
-    svg = line_chart({"a": pd.Series([0.1, 0.5, 0.9], index=DAYS),
-                      "b": pd.Series([0.2, None, 0.3], index=DAYS)},
-                     title="t", y_min=0, y_max=1, reference=0.8)
-    assert svg.count("<polyline") == 2
-    assert 'stroke-dasharray="4"' in svg
-    assert "2026-01-01" in svg and "2026-01-03" in svg
+GENERATED = dt.datetime(2026, 3, 2, 8, 0)
 
 
-def test_report_shows_the_failing_parity_and_the_decisions():
-    frames = {
-        "drift": pd.DataFrame({"window_date": DAYS, "model_version": "v1",
-                               "drift_share": [0.0, 0.1, 0.5],
-                               "status": ["ok", "warning", "alert"],
-                               "n_drifted": [0, 1, 5], "n_features": 9}),
-        "fairness": pd.DataFrame({"window_date": DAYS, "attribute": "sex",
-                                  "demographic_parity_ratio": [0.95, 0.9, 0.41],
-                                  "equalized_odds_difference": 0.1,
-                                  "passes_four_fifths_rule": [True, True, False]}),
-        "decisions": pd.DataFrame({"candidate_version": ["v2"], "decision": ["blocked"],
-                                   "reasons": ["four-fifths rule failed for sex: ratio 0.41"]}),
-    }
-    page = render_report(frames, generated_at=dt.datetime(2026, 1, 4))
+@pytest.fixture(scope="module")
+def page() -> str:
+    return render_report(mart_frames(), generated_at=GENERATED)
+
+
+def text_of(page: str) -> str:
+    """The page's text, roughly: tags dropped, entities unescaped."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def table_rows(page: str, caption: str) -> int:
+    block = page.split(f"<strong>{caption}</strong>", 1)[1].split("</table>", 1)[0]
+    return block.split("<tbody>", 1)[1].count("<tr>")
+
+
+def test_the_page_opens_offline_with_plotly_inlined_once(page):
     assert page.startswith("<!doctype html>")
-    assert "Demographic parity ratio" in page and "four-fifths rule failed for sex" in page
-    assert "Nothing to show" in page  # sections without a frame say so instead of failing
+    assert page.count(get_plotlyjs()) == 1
+    # nothing to fetch: no script, stylesheet or image with a source
+    assert re.findall(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=", page) == []
+    assert page.count('class="plotly-graph-div"') == 9  # share, heatmap, 3 features,
+    # parity for sex, AUC, one panel row per decision (2)
 
 
-def test_report_on_a_warehouse_without_marts_still_renders(duckdb_config, tmp_path):
+def test_the_summary_says_production_drift_parity_and_the_last_decision(page):
+    summary = text_of(page.split('<section id="summary">', 1)[1].split("</section>", 1)[0])
+    assert "Production version v1" in summary
+    assert "alert: 2026-03-01 (v1): 33% of 3 features drifted; drifted: sex" in summary
+    assert ("sex on 2026-03-01: four-fifths fails (ratio 0.7258, [0.6613, 0.7931]); "
+            "equalized odds passes (difference 0.0412, [0.0101, 0.0877])") in summary
+    assert ("v3 (mitigated) against v1: BLOCKED — auc_margin failed: delta 0.0041 < 0.01"
+            in summary)
+    assert ("production v1 fails: four_fifths (sex: ratio 0.7258 < 0.8); way out: freeze "
+            "automated decisions for review") in summary
+    assert '<li class="status-alert"><span class="what">Drift today' in page
+
+
+def test_tables_hold_every_row_and_sort_and_filter(page):
+    assert table_rows(page, "feature drift by day") == 60 * 3  # not cut at 50
+    assert table_rows(page, "fairness summary by day") == 60
+    assert table_rows(page, "KPI alerts") == 1
+    assert page.count('class="sortable"') == page.count('data-filter="table-')
+    # numbers sort as numbers: the raw value is kept beside the rounded text
+    assert '<td data-value="0.7258">0.7258</td>' in page
+    assert '<th data-type="number" title="sort">psi</th>' in page
+
+
+def test_every_decision_shows_each_check_with_its_interval_bound_and_production(page):
+    promotion = text_of(page.split('<section id="promotion">', 1)[1])
+    assert promotion.index("v3 (mitigated) against production v1, answering blocked v2") \
+        < promotion.index("v2 (naive) against production v1")  # newest first
+    assert table_rows(page, "checks of credit_risk:v2:vs:v1") == 5
+    # equalized odds of v2: observed 0.1432, interval 0.1432 ± 0.05, bound 0.1, failed;
+    # production 0.1232 in [0.0832, 0.1632], passed
+    assert ("equalized_odds 0.1432 [0.0932, 0.1932] 0.1 yes no 0.1232 [0.0832, 0.1632] yes"
+            in promotion)
+    assert f"auc_margin 0.0311 {NOT_AVAILABLE} 0.01" in promotion  # no interval for AUC
+
+
+def test_the_parity_chart_carries_the_bound_of_the_gate_and_the_intervals(page):
+    assert "four-fifths bound 0.8" in page
+    assert NO_BOUND not in page and NO_INTERVALS not in page
+
+
+def test_without_this_waves_columns_the_page_says_what_is_missing():
+    frames = mart_frames(days=4, new_columns=False)
+    frames["promotion_gate_checks"] = None  # no gate has run: no bound to draw
+    page = text_of(render_report(frames, generated_at=GENERATED))
+    assert NO_INTERVALS in page and NO_BOUND in page
+    assert f"four-fifths fails (ratio 0.7258, {NOT_AVAILABLE})" in page
+    assert NO_PRODUCTION_COLUMNS in page
+    assert "v3 against v1: BLOCKED" in page  # no training method to name
+
+
+def test_a_warehouse_without_marts_renders_every_section_empty(duckdb_config, tmp_path):
     warehouse = Warehouse(duckdb_config)
     init_warehouse(warehouse)
-    path = write_report(warehouse, tmp_path / "r.html")
-    assert "Vigie report" in path.read_text()
+    page = text_of(write_report(warehouse, tmp_path / "r.html").read_text())
+    assert "Production version none recorded in marts.model_versions" in page
+    assert "no day in marts.drift_summary yet" in page
+    assert "No promotion has been evaluated yet." in page
+
+
+def _marts_warehouse(duckdb_config) -> Warehouse:
+    warehouse = Warehouse(duckdb_config)
+    init_warehouse(warehouse)
+    frames = mart_frames(days=3)
+    with warehouse.connect() as conn:
+        conn.exec_driver_sql("create schema if not exists marts")
+        for name in ("drift_summary", "model_versions"):
+            frames[name].to_sql(name, conn, schema="marts", index=False)
+    return warehouse
+
+
+def test_each_mart_is_read_once(duckdb_config, tmp_path, monkeypatch):
+    warehouse = _marts_warehouse(duckdb_config)
+    queries: list[str] = []
+    real = Warehouse.query_df
+    monkeypatch.setattr(Warehouse, "query_df",
+                        lambda self, sql, params=None: queries.append(sql) or real(self, sql))
+    page = text_of(write_report(warehouse, tmp_path / "r.html").read_text())
+    assert sorted(queries) == ["select * from marts.drift_summary",
+                               "select * from marts.model_versions"]
+    assert "Production version v1" in page and "no day in marts.fairness_summary yet" in page
+
+
+def test_a_mart_that_cannot_be_read_is_one_error_and_no_file(duckdb_config, tmp_path):
+    warehouse = _marts_warehouse(duckdb_config)
+    with warehouse.connect() as conn:
+        conn.exec_driver_sql("create table raw.gone (x integer)")
+        conn.exec_driver_sql("create view marts.kpi_alerts as select * from raw.gone")
+        conn.exec_driver_sql("drop table raw.gone")
+    with pytest.raises(WarehouseError, match=r"cannot read marts\.kpi_alerts in the warehouse"):
+        write_report(warehouse, tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_cells_read_as_people_read_them():
+    from orchestration.report.tables import cell_text
+    assert [cell_text(v) for v in (None, float("nan"), True, 0.123456, 3,
+                                   pd.Timestamp("2026-01-02"),
+                                   pd.Timestamp("2026-01-02 10:30"))] == [
+        "—", "—", "yes", "0.1235", "3", "2026-01-02", "2026-01-02 10:30"]
