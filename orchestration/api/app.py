@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from orchestration.api import routes_ingest, routes_status
 from orchestration.api.settings import ApiSettings
@@ -39,8 +40,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         finally:
             await writer.stop()  # what was queued is written before the process ends
 
-    app = FastAPI(title="Vigie ingestion API", version="1", description=DESCRIPTION,
-                  lifespan=lifespan)
+    # /docs and /redoc with their scripts served by the app itself, not a CDN: they open on a
+    # machine with no internet access (and a browser test sees no failed load).
+    app = FastAPIOffline(title="Vigie ingestion API", version="1", description=DESCRIPTION,
+                         lifespan=lifespan)
     app.state.settings = settings
     app.include_router(routes_ingest.router)
     app.include_router(routes_status.router)

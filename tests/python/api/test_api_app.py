@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -94,8 +95,12 @@ def test_model_status_is_the_production_versions_latest_day(client, duckdb_confi
     assert client.get("/v1/models/churn/status", headers=AUTH).status_code == 404
 
 
-def test_docs_are_served_without_the_token(client):
-    assert client.get("/docs").status_code == 200
+def test_docs_are_served_without_the_token_and_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    scripts = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page.text)
+    assert scripts and all(s.startswith("/") for s in scripts), scripts
+    assert all(client.get(s).status_code == 200 for s in scripts)
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/predictions", "/v1/feedback", "/v1/health",
             "/v1/models/{model_name}/status"} <= set(paths)
