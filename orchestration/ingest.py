@@ -1,7 +1,9 @@
 """Ingestion: validate records chunk by chunk, append good rows, quarantine bad ones.
 
-Every chunk is one transaction, and no single row can stop a file: a row that cannot be read,
-validated or stored is quarantined with the error. Counts always add up:
+A chunk is validated in bulk by an in-process DuckDB (models_ml.bulk_validation), which takes
+the rows it is sure of; the row validator settles the rest, so the rules are the row
+validator's. Every chunk is one transaction, and no single row can stop a file: a row that
+cannot be read, validated or stored is quarantined with the error. Counts always add up:
 received = accepted + already present (same id, same content: a harmless repeat) + quarantined.
 """
 
@@ -10,31 +12,34 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from models_ml.raw_validation import (
-    DUPLICATE_CONFLICT,
-    UNREADABLE,
-    ContractRules,
-    Rejected,
-    record_hash,
-    validate_feedback,
-    validate_prediction,
+from models_ml.raw_validation import DUPLICATE_CONFLICT, UNREADABLE, ContractRules
+from orchestration.ingest_chunks import (
+    ID_COLUMN,
+    Chunk,
+    Engine,
+    Records,
+    error_text,
+    read_chunks,
+    record_id_of,
+    validate_chunk,
 )
 from orchestration.raw_contract import feedback, ingestion_batches, predictions, quarantine
-from orchestration.readers import RawRecord, read_records
+from orchestration.readers import RawRecord
 from orchestration.warehouse import Warehouse, WarehouseError, load_arrow
 
 SOURCES = ("predictions", "feedback")
-ID_COLUMN = {"predictions": "prediction_id", "feedback": "feedback_id"}
-VALIDATORS = {"predictions": validate_prediction, "feedback": validate_feedback}
 TABLES = {"predictions": predictions, "feedback": feedback}
 
 
@@ -98,11 +103,6 @@ def storable_text(value: object) -> str | None:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _error_text(exc: BaseException) -> str:
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first}"[:2000]
-
-
 def _existing(conn: sa.Connection, target: str, table: str, key: str, value_column: str,
               keys: list[str]) -> dict[str, str]:
     """key → value_column for the rows of `table` whose `key` is among `keys`."""
@@ -128,69 +128,78 @@ def rows_to_arrow(rows: list[dict], table: sa.Table) -> pa.Table:
     return pa.table({n: [r.get(n) for r in rows] for n in names})
 
 
-def ingest_chunk(conn: sa.Connection, target: str, source: str, chunk: list[RawRecord], *,
-                 rules: ContractRules, batch_id: str, source_file: str | None) -> IngestReport:
+def _stored_hashes(conn, target, table, key, keys: list[str]) -> pa.Table:
+    stored = _existing(conn, target, table, key, "record_hash", keys)
+    return pa.table({"k": pa.array(list(stored), pa.string()),
+                     "h": pa.array(list(stored.values()), pa.string())})
+
+
+def ingest_chunk(conn: sa.Connection, target: str, source: str, chunk: Chunk, *,
+                 rules: ContractRules, batch_id: str, source_file: str | None,
+                 engine: Engine) -> IngestReport:
     """Validate, de-duplicate and store one chunk inside the caller's transaction."""
     report = IngestReport(source, batch_id, received=len(chunk))
-    id_column, validate = ID_COLUMN[source], VALIDATORS[source]
+    id_column, table_name = ID_COLUMN[source], f"raw.{source}"
     now = now_utc()
-    bad: list[tuple[RawRecord, str, str, str | None]] = []
-    good: dict[str, tuple[RawRecord, dict]] = {}
-    for record in chunk:
-        if record.parse_error is not None:
-            bad.append((record, record.parse_reason, record.parse_error, None))
-            continue
-        try:
-            row = validate(record.value, rules)
-            row["record_hash"] = record_hash(row)
-        except Rejected as exc:
-            bad.append((record, exc.reason, exc.detail, _record_id(record, id_column)))
-            continue
-        except Exception as exc:  # no single row may stop a file: it is quarantined, with why
-            bad.append((record, UNREADABLE, _error_text(exc), _record_id(record, id_column)))
-            continue
-        first = good.get(row[id_column])
-        if first is None:
-            good[row[id_column]] = (record, row)
-        elif first[1]["record_hash"] == row["record_hash"]:
-            report.already_present += 1
-        else:
-            bad.append((record, DUPLICATE_CONFLICT,
-                        f"{id_column}={row[id_column]!r} repeats line {first[0].line_number} "
-                        "with other content", row[id_column]))
+    valid, bad = validate_chunk(engine, source, chunk, rules)
+    stored = _stored_hashes(conn, target, table_name, id_column,
+                            pc.unique(valid.column(id_column)).to_pylist())
+    # The first row of an id in the chunk is stored unless it is already; a later one with the
+    # same hash is a harmless repeat, with another hash a conflict (so is a stored other hash).
+    for name, table in (("_vigie_valid", valid), ("_vigie_stored", stored)):
+        engine.con.register(name, table)
+    try:
+        ranked = engine.con.sql(f"""
+            select v.*, row_number() over w as rank, first_value(v.record_hash) over w
+                as first_hash, first_value(v.i) over w as first_i, s.h as stored_hash
+            from _vigie_valid v left join _vigie_stored s on s.k = v.{id_column}
+            window w as (partition by v.{id_column} order by v.i)
+            order by v.i""").to_arrow_table()
+    finally:
+        for name in ("_vigie_valid", "_vigie_stored"):
+            engine.con.unregister(name)
+    first = pc.equal(ranked.column("rank"), 1)
+    same_as_first = pc.equal(ranked.column("record_hash"), ranked.column("first_hash"))
+    stored_hash = ranked.column("stored_hash")
+    new = pc.and_(first, pc.is_null(stored_hash))
+    same_stored = pc.fill_null(pc.equal(stored_hash, ranked.column("record_hash")), False)
+    report.already_present = (pc.sum(pc.and_(pc.invert(first), same_as_first)).as_py() or 0) + (
+        pc.sum(pc.and_(first, same_stored)).as_py() or 0)
+    conflicts = ranked.filter(pc.or_(pc.and_(pc.invert(first), pc.invert(same_as_first)),
+                                     pc.and_(first, pc.and_(pc.is_valid(stored_hash),
+                                                            pc.invert(same_stored)))))
+    for row in conflicts.select(["i", id_column, "rank", "first_i"]).to_pylist():
+        key = row[id_column]
+        detail = (f"{id_column}={key!r} repeats line {chunk.line_number(row['first_i'])} with "
+                  "other content" if row["rank"] > 1
+                  else f"{id_column}={key!r} is already stored with other content")
+        bad.append((chunk.record(row["i"]), DUPLICATE_CONFLICT, detail, key))
+    to_insert = ranked.filter(new)
 
-    table_name = f"raw.{source}"
-    stored = _existing(conn, target, table_name, id_column, "record_hash", list(good))
-    to_insert = []
-    for key, (record, row) in good.items():
-        if key not in stored:
-            to_insert.append(row)
-        elif stored[key] == row["record_hash"]:
-            report.already_present += 1
-        else:
-            bad.append((record, DUPLICATE_CONFLICT,
-                        f"{id_column}={key!r} is already stored with other content", key))
-
-    if source == "feedback" and to_insert:
-        prediction_ids = sorted({r["prediction_id"] for r in to_insert})
+    if source == "feedback" and to_insert.num_rows:
+        prediction_ids = pc.unique(to_insert.column("prediction_id")).to_pylist()
         known = _existing(conn, target, "raw.predictions", "prediction_id", "prediction_id",
                           prediction_ids)
-        for row in to_insert:
-            row["is_orphan_at_ingestion"] = row["prediction_id"] not in known
-        report.orphans = sum(r["is_orphan_at_ingestion"] for r in to_insert)
+        orphan = pc.invert(pc.is_in(to_insert.column("prediction_id"),
+                                    pa.array(list(known), pa.string())))
+        to_insert = to_insert.append_column("is_orphan_at_ingestion", orphan)
+        report.orphans = pc.sum(orphan).as_py() or 0
 
-    for row in to_insert:
-        row["batch_id"], row["ingested_at"] = batch_id, now
-    load_arrow(conn, target, table_name, rows_to_arrow(to_insert, TABLES[source]))
-    report.accepted = len(to_insert)
+    n = to_insert.num_rows
+    to_insert = to_insert.append_column("batch_id", pa.array([batch_id] * n, pa.string()))
+    to_insert = to_insert.append_column("ingested_at", pa.array([now] * n, pa.timestamp("us")))
+    load_arrow(conn, target, table_name,
+               to_insert.select([c.name for c in TABLES[source].columns]))
+    report.accepted = n
     store_quarantine(conn, target, source, bad, batch_id=batch_id, source_file=source_file, now=now)
     report.quarantined = len(bad)
     report.reasons.update(reason for _, reason, _, _ in bad)
     return report
 
 
-def store_chunk(conn: sa.Connection, target: str, source: str, chunk: list[RawRecord], *,
-                rules: ContractRules, batch_id: str, source_file: str | None) -> IngestReport:
+def store_chunk(conn: sa.Connection, target: str, source: str, chunk: Chunk, *,
+                rules: ContractRules, batch_id: str, source_file: str | None,
+                engine: Engine) -> IngestReport:
     """Store a chunk in one transaction; if the warehouse refuses it, store each half on its
     own, down to the one row it refuses, which goes to quarantine as unreadable.
 
@@ -200,17 +209,17 @@ def store_chunk(conn: sa.Connection, target: str, source: str, chunk: list[RawRe
     try:
         with conn.begin():
             return ingest_chunk(conn, target, source, chunk, rules=rules, batch_id=batch_id,
-                                source_file=source_file)
+                                source_file=source_file, engine=engine)
     except Exception as exc:
         if _connection_lost(conn):
             raise WarehouseError(f"lost the {target} warehouse while ingesting {source}: "
-                                 f"{_error_text(exc)}") from exc
+                                 f"{error_text(exc)}") from exc
         if len(chunk) > 1:
             half = len(chunk) // 2
             report = store_chunk(conn, target, source, chunk[:half], rules=rules,
-                                 batch_id=batch_id, source_file=source_file)
+                                 batch_id=batch_id, source_file=source_file, engine=engine)
             report.add(store_chunk(conn, target, source, chunk[half:], rules=rules,
-                                   batch_id=batch_id, source_file=source_file))
+                                   batch_id=batch_id, source_file=source_file, engine=engine))
             return report
         error = exc
     # One row the warehouse will not take. A retry first: a concurrent ingest may have stored
@@ -218,14 +227,14 @@ def store_chunk(conn: sa.Connection, target: str, source: str, chunk: list[RawRe
     try:
         with conn.begin():
             return ingest_chunk(conn, target, source, chunk, rules=rules, batch_id=batch_id,
-                                source_file=source_file)
+                                source_file=source_file, engine=engine)
     except Exception as exc:
         error = exc
-    record = chunk[0]
+    record = chunk.record(0)
     with conn.begin():
         store_quarantine(conn, target, source,
-                         [(record, UNREADABLE, _error_text(error),
-                           _record_id(record, ID_COLUMN.get(source, "")))],
+                         [(record, UNREADABLE, error_text(error),
+                           record_id_of(record, ID_COLUMN.get(source, "")))],
                          batch_id=batch_id, source_file=source_file, now=now_utc())
     report = IngestReport(source, batch_id, received=1, quarantined=1)
     report.reasons[UNREADABLE] += 1
@@ -272,7 +281,8 @@ def record_batch(conn: sa.Connection, report: IngestReport, *, source_file: str 
         started_at=started_at, finished_at=now_utc()))
 
 
-def ingest_records(warehouse: Warehouse, source: str, chunks: Iterable[list[RawRecord]], *,
+def ingest_records(warehouse: Warehouse, source: str,
+                   chunks: Iterable[list[RawRecord] | Chunk], *,
                    rules: ContractRules, source_file: str | None = None,
                    file_sha256: str | None = None,
                    progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
@@ -284,10 +294,14 @@ def ingest_records(warehouse: Warehouse, source: str, chunks: Iterable[list[RawR
     started = now_utc()
     # One connection for the whole file, one transaction per chunk: a crash loses at most the
     # chunk in flight, and a re-run skips what was stored.
-    with warehouse.session() as conn:
+    with (warehouse.session() as conn, tempfile.TemporaryDirectory(prefix="vigie-") as scratch,
+          duckdb.connect(config={"threads": 2}) as con):
+        engine = Engine(con, Path(scratch))
         for chunk in chunks:
+            if isinstance(chunk, list):
+                chunk = Records(chunk)
             part = store_chunk(conn, warehouse.target, source, chunk, rules=rules,
-                               batch_id=batch_id, source_file=source_file)
+                               batch_id=batch_id, source_file=source_file, engine=engine)
             total.add(part)
             if progress:
                 progress(total)
@@ -309,12 +323,7 @@ def ingest_file(warehouse: Warehouse, source: str, path: str | Path, *, rules: C
                 chunk_size: int = 10_000,
                 progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
     """Ingest a JSON Lines, CSV or Parquet file of predictions or feedback."""
-    chunks = read_records(path, chunk_size)
+    chunks = read_chunks(path, chunk_size)
     return ingest_records(warehouse, source, chunks, rules=rules,
                           source_file=str(Path(path).resolve()), file_sha256=file_sha256(path),
                           progress=progress)
-
-
-def _record_id(record: RawRecord, id_column: str) -> str | None:
-    value = record.value.get(id_column) if isinstance(record.value, dict) else None
-    return None if value is None else str(value)[:500]

@@ -1,0 +1,117 @@
+"""`vigie ingest predictions` against DuckDB's own floor on the same JSON Lines file.
+
+    python -m bench.ingest_floor --rows 300000 [--file predictions.jsonl]
+
+The floor is what DuckDB alone does with the file: read_json with the contract's columns, a
+SQL validation (the contract's rules that read_json can express), a record hash and an
+anti-join insert into raw.predictions of an empty warehouse made by `vigie init`. Both run in
+a child process of their own, one after the other in the same run, each timed from start to
+exit (interpreter start included) with its peak RSS; the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.ingest_memory import write_predictions
+from orchestration.seed_config import contract_rules
+from orchestration.warehouse import default_project_dir
+
+COLUMNS = ("{'prediction_id': 'VARCHAR', 'model_name': 'VARCHAR', 'model_version': 'VARCHAR', "
+           "'scored_at': 'TIMESTAMPTZ', 'entity_id': 'VARCHAR', 'features': 'JSON', "
+           "'score': 'DOUBLE', 'decision': 'VARCHAR', 'latency_ms': 'DOUBLE'}")
+
+FLOOR_SQL = """
+set TimeZone = 'UTC';
+insert into raw.predictions
+select prediction_id, model_name, model_version, scored_at::timestamp, entity_id, features,
+    score, decision, latency_ms,
+    sha256(concat_ws(chr(31), prediction_id, model_name, model_version, scored_at, entity_id,
+                     features, score, decision, latency_ms)),
+    'floor', now()::timestamp
+from read_json('{path}', format = 'newline_delimited', columns = {columns}) r
+where prediction_id <> '' and model_version <> '' and scored_at is not null
+  and model_name in {models} and decision in {decisions}
+  and isfinite(score) and score between 0 and 1 and (latency_ms is null or latency_ms >= 0)
+  and json_type(features) = 'OBJECT'
+  and not exists (select 1 from raw.predictions p where p.prediction_id = r.prediction_id);
+"""
+
+
+def sql_list(values) -> str:
+    return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values)) + ")"
+
+
+def floor_sql(path: Path) -> str:
+    rules = contract_rules(default_project_dir())
+    decisions = {d for ds in rules.decisions_by_model.values() for d in ds}
+    return FLOOR_SQL.format(path=str(path).replace("'", "''"), columns=COLUMNS,
+                            models=sql_list(rules.known_models), decisions=sql_list(decisions))
+
+
+def run_child(command: list[str], env: dict[str, str]) -> dict:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"{command[:4]} failed with status {status}")
+    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024}
+
+
+def init_warehouse_at(path: Path, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "orchestration.cli", "init", "--target", "duckdb"],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    assert path.exists(), path
+
+
+def measure(path: Path, workdir: Path) -> dict[str, dict]:
+    results = {}
+    for name in ("floor", "vigie"):
+        database = workdir / f"{name}.duckdb"
+        env = dict(os.environ, VIGIE_DUCKDB_PATH=str(database))
+        init_warehouse_at(database, env)
+        if name == "floor":
+            script = (f"import duckdb; con = duckdb.connect({str(database)!r}); "
+                      f"con.execute({floor_sql(path)!r}); con.close()")
+            command = [sys.executable, "-c", script]
+        else:
+            command = [sys.executable, "-m", "orchestration.cli", "ingest", "predictions",
+                       str(path), "--target", "duckdb"]
+        results[name] = run_child(command, env)
+        results[name]["load"] = os.getloadavg()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--file", type=Path, help="an existing file (else one is simulated)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        path = args.file or workdir / "predictions.jsonl"
+        if args.file is None:
+            write_predictions(path, args.rows)
+        rows = sum(1 for _ in path.open("rb"))
+        size_mib = path.stat().st_size / 2**20
+        load_before = os.getloadavg()
+        results = measure(path.resolve(), workdir)
+    print(f"{rows:,} predictions ({size_mib:,.0f} MiB JSON Lines), load average before "
+          f"{load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}")
+    for name, result in results.items():
+        print(f"  {name:6s} {result['seconds']:6.1f} s  {rows / result['seconds']:9,.0f} rows/s  "
+              f"peak RSS {result['peak_rss_mib']:6,.0f} MiB  load after {result['load'][0]:.2f}")
+    ratio = results["vigie"]["seconds"] / results["floor"]["seconds"]
+    print(f"  vigie / floor = {ratio:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
