@@ -19,7 +19,7 @@ from orchestration.api.settings import ApiSettings
 from orchestration.api.writer import Counts, Ingestor, QueuedWriter
 from orchestration.raw_contract import init_warehouse
 from orchestration.seed_config import contract_rules
-from orchestration.warehouse import Warehouse, default_project_dir
+from orchestration.warehouse import Warehouse, WarehouseError, default_project_dir
 
 # The marts the status reads, with exactly the columns it reads, and hand-made rows: v1 was
 # production, v2 is now; v2's latest drift day is 2026-11-30 (v1 has a later one).
@@ -116,10 +116,6 @@ def test_queued_requests_are_one_ingestion_per_run_of_a_source(duckdb_config):
         calls.append((source, len(requests)))
         return ingest(source, requests)
 
-    def records(rows):
-        return body_records("application/json",
-                            json.dumps(rows).encode())
-
     async def scenario():
         writer = QueuedWriter(recording, max_rows=1000, queue_size=10)
         await writer.start()
@@ -127,9 +123,9 @@ def test_queued_requests_are_one_ingestion_per_run_of_a_source(duckdb_config):
             # Queued together before the writer runs: one call for the two prediction
             # requests, then one for the feedback that follows them.
             return await asyncio.gather(
-                writer.submit("predictions", records([prediction("a"), prediction("b")])),
-                writer.submit("predictions", records([prediction("a"), prediction("c")])),
-                writer.submit("feedback", records([feedback("f", "c")])))
+                writer.submit("predictions", records_of([prediction("a"), prediction("b")])),
+                writer.submit("predictions", records_of([prediction("a"), prediction("c")])),
+                writer.submit("feedback", records_of([feedback("f", "c")])))
         finally:
             await writer.stop()
 
@@ -140,3 +136,55 @@ def test_queued_requests_are_one_ingestion_per_run_of_a_source(duckdb_config):
     assert third == Counts(1, 1, 0, 0, {})
     # The feedback's prediction was stored by the run before it: not an orphan.
     assert warehouse.scalar("select is_orphan_at_ingestion from raw.feedback") is False
+
+
+def test_a_body_streamed_past_the_limit_is_refused_before_it_is_read(duckdb_config):
+    settings = ApiSettings(warehouse=duckdb_config, token=TOKEN, max_body_bytes=1000)
+    row = json.dumps(prediction("s")).encode() + b"\n"
+
+    def chunks():  # no Content-Length: the limit is checked as the bytes arrive
+        for _ in range(20):
+            yield row
+
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/v1/predictions", content=chunks(),
+                               headers={"content-type": "application/x-ndjson", **AUTH})
+    assert response.status_code == 413 and "1,000 bytes" in response.json()["detail"]
+    assert Warehouse(duckdb_config).scalar("select count(*) from raw.quarantine") == 0
+
+
+def test_a_write_the_warehouse_refuses_is_a_503_and_the_writer_goes_on():
+    failures = iter([WarehouseError("database is locked")])
+
+    def ingest(source, requests):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return [Counts(len(r), len(r), 0, 0, {}) for r in requests]
+
+    async def scenario():
+        writer = QueuedWriter(ingest, max_rows=10, queue_size=2)
+        await writer.start()
+        try:
+            with pytest.raises(WarehouseError):
+                await writer.submit("predictions", records_of([prediction("a")]))
+            return await writer.submit("predictions", records_of([prediction("a")]))
+        finally:
+            await writer.stop()
+
+    assert asyncio.run(scenario()) == Counts(1, 1, 0, 0, {})
+
+
+def test_the_route_answers_503_when_the_warehouse_refuses(client):
+    class Refusing:
+        async def submit(self, source, records):
+            raise WarehouseError("the DuckDB warehouse at x is locked by another process")
+
+    client.app.state.writer = Refusing()
+    response = client.post("/v1/predictions", json=prediction("a"), headers=AUTH)
+    assert response.status_code == 503
+    assert "locked by another process" in response.json()["detail"]
+
+
+def records_of(rows):
+    return body_records("application/json", json.dumps(rows).encode())
