@@ -12,6 +12,7 @@ from scipy.optimize import minimize
 from models_ml.credit_model import (
     CATEGORICAL_FEATURES,
     CreditModel,
+    age_band,
     category_codes,
     fit_credit_model,
     german_as_reference,
@@ -38,31 +39,41 @@ MIGRATION_SAVINGS_NULL_RATE = 0.30
 MIGRATION_RENAMED = ("checking_account", "checking_status")
 MIGRATION_CHANNELS = ("web", "branch", "app")
 MIGRATION_CHANNEL_WEIGHTS = (0.5, 0.2, 0.3)
-# The migrated training database kept women's and seniors' files mostly when they defaulted
-# (repaid loans of those customers had been archived in the legacy system and were not moved).
-MIGRATION_KEEP_IF_DEFAULTED = {"female": 0.60, "senior": 0.50}
-MIGRATION_KEEP_IF_REPAID = {"female": 0.25, "senior": 0.10}
+# The migrated database kept women's and seniors' files mostly when they defaulted (repaid loans
+# of those customers had been archived in the legacy system and were not moved): the in-place
+# retrain's extract, and from the migration day the labels Vigie receives.
+MIGRATION_KEEP_IF_DEFAULTED = {"female": 0.90, "senior": 0.90}
+MIGRATION_KEEP_IF_REPAID = {"female": 0.15, "senior": 0.10}
 # Concept drift: the sign of these oracle effects flips (long, large loans become the safe ones).
 CONCEPT_FLIPPED = ("duration", "credit_amount")
 
 ERROR_UNKNOWN_SCENARIO = "scenario must be one of {allowed}, got {value!r}"
 
 _ORACLE_NUMERIC = ("age", "job", "credit_amount", "duration")
+# The simulated world's default does not depend on sex or age: the oracle is fitted with them
+# (so the other features do not absorb their effect), their effects are then set to zero, and a
+# logit offset per sex × age band brings every group's mean P(default) on German credit to the
+# overall mean (the other features still differ by group). A model fitted on this world's
+# labels is fair; an unfair one learned it from biased data (the migration's labels).
+_ORACLE_NEUTRAL = ("sex", "age")
 _ORACLE_L2 = 1e-2
 
 
 @dataclass(frozen=True)
 class LabelOracle:
-    """Ground truth: logistic regression P(default) = sigmoid(b + w · x) fitted on real data."""
+    """Ground truth: P(default) = sigmoid(b + w · x + offset of the sex × age band group),
+    w fitted on real data with the sex and age effects set to zero."""
 
     categories: dict[str, tuple[str, ...]]
     numeric_mean: dict[str, float]
     numeric_std: dict[str, float]
     coef: dict[str, np.ndarray]
     intercept: float
+    # Added to the logit of each sex × age band group (see fit_label_oracle).
+    group_offsets: dict[str, float]
 
     def default_probability(self, features: pd.DataFrame) -> np.ndarray:
-        """sigmoid(intercept + sum of one-hot and standardized numeric effects)."""
+        """sigmoid(intercept + one-hot and standardized numeric effects + group offset)."""
         logit = np.full(len(features), self.intercept)
         for name in _ORACLE_NUMERIC:
             values = _oracle_numeric(features[name].to_numpy(dtype=float), name)
@@ -73,12 +84,35 @@ class LabelOracle:
             codes = category_codes(features[name], cats)
             effects = np.append(self.coef[name], 0.0)  # code -1 (null/unseen) → no effect
             logit += effects[codes]
-        return 1.0 / (1.0 + np.exp(-logit))
+        offsets = pd.Series(_oracle_groups(features)).map(self.group_offsets).fillna(0.0)
+        return 1.0 / (1.0 + np.exp(-(logit + offsets.to_numpy(dtype=float))))
 
     def with_flipped(self, names: Sequence[str]) -> LabelOracle:
         """The same oracle with the effects of `names` negated."""
         coef = {name: (-w if name in names else w) for name, w in self.coef.items()}
         return replace(self, coef=coef)
+
+
+def _oracle_groups(features: pd.DataFrame) -> np.ndarray:
+    """Each row's sex × age band, the groups the oracle's default rate does not depend on."""
+    return features["sex"].astype(str).to_numpy() + "|" + age_band(features["age"]).astype(str)
+
+
+def _equalizing_offsets(logit: np.ndarray, groups: np.ndarray) -> dict[str, float]:
+    """Per group, the logit shift that brings its mean P(default) to the overall mean."""
+    target = float(np.mean(1.0 / (1.0 + np.exp(-logit))))
+    offsets = {}
+    for group in np.unique(groups):
+        member = logit[groups == group]
+        low, high = -10.0, 10.0
+        for _ in range(60):  # bisection: the mean sigmoid increases with the shift
+            middle = (low + high) / 2
+            if np.mean(1.0 / (1.0 + np.exp(-(member + middle)))) < target:
+                low = middle
+            else:
+                high = middle
+        offsets[str(group)] = (low + high) / 2
+    return offsets
 
 
 def _oracle_numeric(values: np.ndarray, name: str) -> np.ndarray:
@@ -87,7 +121,8 @@ def _oracle_numeric(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def fit_label_oracle(german: pd.DataFrame) -> LabelOracle:
-    """L2-penalised (1e-2) logistic regression of default on the German credit rows."""
+    """L2-penalised (1e-2) logistic regression of default on the German credit rows, made blind
+    to sex and age (_ORACLE_NEUTRAL) with equal group default rates."""
     features, target = german_as_reference(german)
     categories = {
         name: tuple(sorted(str(v) for v in features[name].dropna().unique()))
@@ -119,8 +154,13 @@ def fit_label_oracle(german: pd.DataFrame) -> LabelOracle:
     coef, start = {}, 1
     for name, size in sizes:
         coef[name] = result.x[start : start + size].copy()
+        if name in _ORACLE_NEUTRAL:
+            coef[name][:] = 0.0
         start += size
-    return LabelOracle(categories, means, stds, coef, float(result.x[0]))
+    oracle = LabelOracle(categories, means, stds, coef, float(result.x[0]), {})
+    logit = np.log(oracle.default_probability(features)) - np.log1p(
+        -oracle.default_probability(features))
+    return replace(oracle, group_offsets=_equalizing_offsets(logit, _oracle_groups(features)))
 
 
 def check_scenario(scenario: str) -> None:
@@ -168,20 +208,25 @@ def jitter_features(
     return frame
 
 
-def migrated_training_rows(german: pd.DataFrame, *, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """The training extract after the migration: biased selection, renamed and nulled columns."""
-    features, target = german_as_reference(german)
-    rng = np.random.default_rng([seed, 7_919])
+def migrated_keep_probability(features: pd.DataFrame, defaulted: np.ndarray) -> np.ndarray:
+    """Chance that the migrated database kept a customer's file: MIGRATION_KEEP_IF_DEFAULTED or
+    _IF_REPAID for women and for customers aged 60+ (multiplied for older women), 1 otherwise."""
     female = features["sex"].to_numpy(dtype=str) == "female"
     senior = features["age"].to_numpy(dtype=float) >= MIGRATION_SENIOR_AGE
-    defaulted = target == 1
     keep_probability = np.ones(len(features))
     for group, in_group in (("female", female), ("senior", senior)):
         keep = np.where(
             defaulted, MIGRATION_KEEP_IF_DEFAULTED[group], MIGRATION_KEEP_IF_REPAID[group]
         )
         keep_probability = np.where(in_group, keep_probability * keep, keep_probability)
-    kept = rng.random(len(features)) < keep_probability
+    return keep_probability
+
+
+def migrated_training_rows(german: pd.DataFrame, *, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """The training extract after the migration: biased selection, renamed and nulled columns."""
+    features, target = german_as_reference(german)
+    rng = np.random.default_rng([seed, 7_919])
+    kept = rng.random(len(features)) < migrated_keep_probability(features, target == 1)
     rows = features.loc[kept].reset_index(drop=True)
     # The extract still asks for checking_account, now called checking_status: all nulls.
     rows["checking_account"] = pd.Series([None] * len(rows), dtype=object)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,7 @@ from models_ml.scenarios import (
     fit_label_oracle,
     fit_migrated_model,
     jitter_features,
+    migrated_keep_probability,
     resampling_weights,
     served_view,
 )
@@ -215,7 +216,20 @@ def _simulate_day(setup: _Setup, day: int) -> SimulatedTraffic:
             ),
         }
     )
-    feedback = _feedback(rng, prefix, predictions, decisions == APPROVED, default_probability)
+    keep_label = None
+    if setup.scenario == "migration" and setup.shift_day is not None:
+        # From the migration day, labels come from the migrated database: it keeps women's and
+        # seniors' outcomes mostly when they defaulted, as the in-place retrain's extract did.
+        migration_start = pd.Timestamp(setup.start_date, tz="UTC") + pd.Timedelta(
+            days=setup.shift_day
+        )
+
+        def keep_label(defaulted: np.ndarray, received_at: pd.Series) -> np.ndarray:
+            after = (received_at >= migration_start).to_numpy()
+            return np.where(after, migrated_keep_probability(truth, defaulted), 1.0)
+    feedback = _feedback(
+        rng, prefix, predictions, decisions == APPROVED, default_probability, keep_label
+    )
     return SimulatedTraffic(predictions=predictions, feedback=feedback)
 
 
@@ -240,8 +254,10 @@ def _feedback(
     predictions: pd.DataFrame,
     approved: np.ndarray,
     default_probability: np.ndarray,
+    keep_label: Callable[[np.ndarray, pd.Series], np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Delayed partial labels (oracle Bernoulli draws), star ratings and implicit events."""
+    """Delayed partial labels (oracle Bernoulli draws), star ratings and implicit events;
+    keep_label(defaulted, received_at) gives each label's chance to survive (None: all do)."""
     n_rows = len(predictions)
     # Every draw is made for every row, in a fixed order, so the stream stays reproducible.
     has_label = rng.random(n_rows) < np.where(approved, LABEL_RATE_APPROVED, LABEL_RATE_DECLINED)
@@ -261,6 +277,9 @@ def _feedback(
     has_implicit = rng.random(n_rows) < IMPLICIT_RATE
     converted = approved & (rng.random(n_rows) < CONVERSION_RATE_APPROVED)
     implicit_delay = rng.exponential(3_600_000_000, n_rows).astype(np.int64)
+    if keep_label is not None:  # drawn last, so the other draws stay those of the clean stream
+        label_received_at = predictions["scored_at"] + pd.to_timedelta(label_delay, unit="us")
+        has_label &= rng.random(n_rows) < keep_label(defaulted, label_received_at)
 
     scored_at = predictions["scored_at"]
     prediction_ids = predictions["prediction_id"].to_numpy(dtype=object)

@@ -1,6 +1,7 @@
 """Triggers of the retraining job, decided from materialization metadata (never by opening the
 warehouse from the daemon): a day's drift share reaching retrain_drift_share, or
-retrain_min_new_labels labelled predictions since the last request (seeds/thresholds.csv).
+retrain_min_new_labels labelled predictions since the last request (seeds/thresholds.csv); and
+a naive candidate blocked for fairness, answered by a mitigated retraining.
 
 The dbt step puts the numbers on the materializations (assets/dbt_metadata.py):
 marts/drift_summary carries `drift_share_by_day`, intermediate/int_labels_latest carries
@@ -14,7 +15,14 @@ import json
 import dagster as dg
 
 from orchestration.assets.dbt_metadata import DRIFT_SUMMARY_KEY, LABELS_LATEST_KEY
-from orchestration.assets.keys import REASON_TAG, TRIGGER_TAG
+from orchestration.assets.keys import (
+    CANDIDATE_MODEL_KEY,
+    DECISION_RECORD_KEY,
+    PROMOTION_DECISION_KEY,
+    REASON_TAG,
+    TRIGGER_TAG,
+)
+from orchestration.assets.training import MITIGATED, NAIVE, candidate_model
 from orchestration.jobs import retraining_job
 from orchestration.seed_config import thresholds
 from orchestration.warehouse import WarehouseConfig
@@ -101,4 +109,72 @@ def new_labels_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
     return dg.SensorResult(run_requests=[request], cursor=json.dumps(seen))
 
 
+# The gate checks that are about fairness: a block on any of them calls for a mitigated retrain
+# (a candidate that is merely not better than production, or below the AUC floor, does not).
+FAIRNESS_CHECKS = ("four_fifths", "equalized_odds", "sensitive_importance")
+BLOCKED = "blocked"
+
+
+def failed_fairness_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The fairness gate checks that failed in the given run (Dagster's check records)."""
+    keys = [dg.AssetCheckKey(PROMOTION_DECISION_KEY, name) for name in FAIRNESS_CHECKS]
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    return sorted(key.name for key, record in latest.items()
+                  if record.run_id == run_id and record.status.value == "FAILED")
+
+
+def run_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, run_id: str) -> dict:
+    """The metadata values of the asset's latest materialization when that run made it."""
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.run_id != run_id or event.asset_materialization is None:
+        return {}
+    return {name: value.value for name, value in event.asset_materialization.metadata.items()}
+
+
+def mitigation_request(decision: dict, candidate: dict, failed: list[str]
+                       ) -> dg.RunRequest | None:
+    """A mitigated retraining answering the recorded decision, when it blocked a naive
+    candidate on a fairness check (a mitigated candidate is not mitigated again)."""
+    version = decision.get("candidate_version")
+    if (decision.get("decision") != BLOCKED or not failed or not version
+            or candidate.get("model_version") != version
+            or candidate.get("training_method", NAIVE) != NAIVE):
+        return None
+    reason = (f"candidate {version} ({NAIVE}) blocked for fairness: {', '.join(failed)} "
+              f"failed; a {MITIGATED} retrain answers it on the same held-out rows")
+    config = {"training_method": MITIGATED, "answers_version": version}
+    return dg.RunRequest(run_key=f"mitigate:{decision.get('evaluation_id', version)}",
+                         run_config={"ops": {candidate_model.op.name: {"config": config}}},
+                         tags={TRIGGER_TAG: "fairness_block", REASON_TAG: reason[:250]})
+
+
+@dg.sensor(job=retraining_job, minimum_interval_seconds=60,
+           description="Train a mitigated candidate when the promotion decision blocked a naive "
+                       "one for a fairness check (four_fifths, equalized_odds, "
+                       "sensitive_importance); reads the decision record's materialization, the "
+                       "gate checks' results and the candidate's materialization of that run")
+def fairness_mitigation_sensor(context: dg.SensorEvaluationContext
+                               ) -> dg.SensorResult | dg.SkipReason:
+    event = context.instance.get_latest_materialization_event(DECISION_RECORD_KEY)
+    if event is None or event.asset_materialization is None:
+        return dg.SkipReason("promotion/decision_record has no materialization yet")
+    if context.cursor == event.run_id:
+        return dg.SkipReason("no promotion decision since the last one handled")
+    run_id = event.run_id
+    decision = {name: value.value
+                for name, value in event.asset_materialization.metadata.items()}
+    request = mitigation_request(decision,
+                                 run_metadata(context.instance, CANDIDATE_MODEL_KEY, run_id),
+                                 failed_fairness_checks(context.instance, run_id))
+    if request is None:
+        return dg.SensorResult(skip_reason=dg.SkipReason(
+            "the latest decision did not block a naive candidate for fairness"),
+            cursor=event.run_id)
+    context.log.info(f"requesting mitigated retraining: {request.tags[REASON_TAG]}")
+    return dg.SensorResult(run_requests=[request], cursor=event.run_id)
+
+
+# The sensors asked once monitoring has run; the mitigation sensor answers a retraining's
+# decision, so it is asked after the retraining run.
 SENSORS = [drift_retraining_sensor, new_labels_sensor]
+DECISION_SENSORS = [fairness_mitigation_sensor]

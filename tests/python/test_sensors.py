@@ -8,10 +8,17 @@ import dagster as dg
 import pytest
 
 from orchestration.assets.dbt_metadata import DRIFT_SUMMARY_KEY, LABELS_LATEST_KEY
+from orchestration.assets.keys import (
+    CANDIDATE_MODEL_KEY,
+    DECISION_RECORD_KEY,
+    PROMOTION_DECISION_KEY,
+)
 from orchestration.sensors import (
     drift_retraining_sensor,
     drift_trigger,
+    fairness_mitigation_sensor,
     labels_trigger,
+    mitigation_request,
     new_labels_sensor,
 )
 
@@ -81,3 +88,62 @@ def test_labels_sensor_fires_on_enough_new_labels(instance):
     result = evaluate(new_labels_sensor, instance)
     assert [r.run_key for r in result.run_requests] == ["labels:credit_risk:2500"]
     assert isinstance(evaluate(new_labels_sensor, instance, result.cursor), dg.SkipReason)
+
+
+BLOCKED_V2 = {"decision": "blocked", "candidate_version": "v2",
+              "evaluation_id": "credit_risk:v2:vs:v1"}
+NAIVE_V2 = {"model_version": "v2", "training_method": "naive"}
+
+
+def test_mitigation_answers_a_naive_candidate_blocked_for_fairness_only():
+    request = mitigation_request(BLOCKED_V2, NAIVE_V2, ["equalized_odds", "four_fifths"])
+    assert request.run_key == "mitigate:credit_risk:v2:vs:v1"
+    config = request.run_config["ops"]["training__candidate_model"]["config"]
+    assert config == {"training_method": "mitigated", "answers_version": "v2"}
+    assert request.tags["vigie/trigger"] == "fairness_block"
+    assert "equalized_odds, four_fifths failed" in request.tags["vigie/reason"]
+    # no fairness check failed (blocked on the AUC floor), a skip, a mitigated candidate, or a
+    # candidate materialization of another version: nothing to answer
+    assert mitigation_request(BLOCKED_V2, NAIVE_V2, []) is None
+    assert mitigation_request({**BLOCKED_V2, "decision": "skipped"}, NAIVE_V2,
+                              ["four_fifths"]) is None
+    assert mitigation_request(BLOCKED_V2, {**NAIVE_V2, "training_method": "mitigated"},
+                              ["four_fifths"]) is None
+    assert mitigation_request(BLOCKED_V2, {**NAIVE_V2, "model_version": "v3"},
+                              ["four_fifths"]) is None
+
+
+def _blocked_run(instance, failed: dict[str, bool]) -> None:
+    """A retraining run's events as Dagster stores them: the candidate, the gate's checks on
+    promotion_decision, the decision record."""
+
+    @dg.asset(key=CANDIDATE_MODEL_KEY)
+    def candidate():
+        return dg.MaterializeResult(metadata={"model_version": "v2", "training_method": "naive"})
+
+    @dg.multi_asset(specs=[dg.AssetSpec(PROMOTION_DECISION_KEY, deps=[CANDIDATE_MODEL_KEY]),
+                           dg.AssetSpec(DECISION_RECORD_KEY, deps=[CANDIDATE_MODEL_KEY])],
+                    check_specs=[dg.AssetCheckSpec(name, asset=PROMOTION_DECISION_KEY)
+                                 for name in failed])
+    def decision():
+        yield dg.MaterializeResult(asset_key=PROMOTION_DECISION_KEY)
+        for name, passed in failed.items():
+            yield dg.AssetCheckResult(asset_key=PROMOTION_DECISION_KEY, check_name=name,
+                                      passed=passed)
+        yield dg.MaterializeResult(asset_key=DECISION_RECORD_KEY, metadata=BLOCKED_V2)
+
+    assert dg.materialize([candidate, decision], instance=instance).success
+
+
+def test_mitigation_sensor_reads_the_decision_and_the_checks_of_its_run(instance):
+    assert isinstance(evaluate(fairness_mitigation_sensor, instance), dg.SkipReason)
+    _blocked_run(instance, {"four_fifths": False, "equalized_odds": True, "auc_margin": False})
+    result = evaluate(fairness_mitigation_sensor, instance)
+    assert [r.run_key for r in result.run_requests] == ["mitigate:credit_risk:v2:vs:v1"]
+    assert "four_fifths failed" in result.run_requests[0].tags["vigie/reason"]
+    again = evaluate(fairness_mitigation_sensor, instance, result.cursor)
+    assert isinstance(again, dg.SkipReason)
+    # blocked on the AUC margin alone: no mitigation
+    _blocked_run(instance, {"four_fifths": True, "auc_margin": False})
+    result = evaluate(fairness_mitigation_sensor, instance, result.cursor)
+    assert not result.run_requests and result.cursor

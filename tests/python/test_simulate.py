@@ -22,7 +22,7 @@ from models_ml.credit_model import (
     load_german_credit,
     reweighing_weights,
 )
-from models_ml.scenarios import NUMERIC_RANGES, migrated_training_rows
+from models_ml.scenarios import NUMERIC_RANGES, fit_label_oracle, migrated_training_rows
 from models_ml.simulate import (
     SCENARIOS,
     features_as_json,
@@ -331,3 +331,73 @@ def test_invalid_arguments_raise(german, model):
             shift_day=9,
         )
     assert SCENARIOS == ("clean", "gradual", "sudden", "migration", "concept")
+
+
+def test_oracle_default_rate_does_not_depend_on_sex_or_age_band(german):
+    # The simulated world is fair: on the German rows the oracle's mean P(default) is the same
+    # in every sex × age band group, and changing a row's sex or age within its band changes
+    # nothing but through the band.
+    oracle = fit_label_oracle(german)
+    features, _ = german_as_reference(german)
+    probability = oracle.default_probability(features)
+    groups = features["sex"].astype(str) + "|" + age_band(features["age"]).astype(str)
+    means = pd.Series(probability).groupby(groups.to_numpy()).mean()
+    np.testing.assert_allclose(means.to_numpy(), probability.mean(), atol=1e-6)
+    within_band = features.assign(age=np.clip(features["age"], 40, 59))
+    middle = age_band(features["age"]) == 2
+    np.testing.assert_allclose(oracle.default_probability(within_band)[middle],
+                               probability[middle])
+
+
+def _labels_received(traffic) -> pd.DataFrame:
+    joined = _labelled(traffic)
+    features = _features(joined)
+    joined["female"] = (features["sex"] == "female").to_numpy()
+    joined["senior"] = (features["age"] >= 60).to_numpy()
+    migration_start = pd.Timestamp(START, tz="UTC") + pd.Timedelta(days=SHIFT_DAY)
+    joined["after"] = (joined["received_at"] >= migration_start).to_numpy()
+    return joined
+
+
+def test_migration_labels_keep_womens_and_seniors_defaults(migration):
+    # From the migration day the label store keeps a woman's repaid loan with probability 0.15
+    # and her default with 0.9: among women whose default rate is about 0.3, the labelled
+    # default share rises to 0.3 * 0.9 / (0.3 * 0.9 + 0.7 * 0.15) = 0.72.
+    joined = _labels_received(migration)
+    men = ~joined["female"] & ~joined["senior"]
+    women = joined["female"] & ~joined["senior"]
+    before, after = ~joined["after"], joined["after"]
+    assert abs(joined.loc[before & women, "defaulted"].mean()
+               - joined.loc[before & men, "defaulted"].mean()) < 0.06
+    assert 0.6 < joined.loc[after & women, "defaulted"].mean() < 0.85
+    assert joined.loc[after & men, "defaulted"].mean() < 0.4
+    assert joined.loc[after & joined["senior"], "defaulted"].mean() > 0.6
+
+
+def _fit_on_labels(traffic, *, exclude=(), weights=None):
+    joined = _labels_received(traffic)
+    features = _features(joined).drop(columns=["checking_status", "channel"], errors="ignore")
+    features = features.reindex(columns=[f for f in FEATURES if f not in exclude])
+    holdout = np.random.default_rng(0).random(len(joined)) < 0.3
+    model = fit_credit_model(features[~holdout], joined["defaulted"].to_numpy()[~holdout],
+                             seed=3, sample_weight=None if weights is None else
+                             weights[~holdout], approval_rate=0.8)
+    approved = (model.decide(model.predict_default_probability(features[holdout]))
+                == "approved").astype(int)
+    sex = _features(joined)["sex"].to_numpy(dtype=str)[holdout]
+    return demographic_parity_ratio(approved, approved, sensitive_features=sex), joined
+
+
+def test_a_plain_fit_on_migrated_labels_fails_four_fifths_and_reweighing_fixes_it(migration,
+                                                                                  clean):
+    # The incident's retrain: plain LightGBM on the labels Vigie holds learns that women
+    # default; on the clean stream's labels the same fit is fair.
+    unfair, joined = _fit_on_labels(migration)
+    assert unfair < 0.7
+    fair, _ = _fit_on_labels(clean)
+    assert fair > 0.85
+    groups = (_features(joined)["sex"].astype(str)
+              + "|" + age_band(_features(joined)["age"]).astype(str)).to_numpy()
+    weights = reweighing_weights(groups, joined["defaulted"].to_numpy())
+    mitigated, _ = _fit_on_labels(migration, exclude=("sex", "age"), weights=weights)
+    assert mitigated > 0.8
