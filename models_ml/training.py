@@ -21,6 +21,8 @@ LEAKAGE_ERROR = "feature {feature_name!r} alone predicts the label with AUC {auc
 MISSING_FEATURE_ERROR = "feature {feature_name!r} is not a column of the training examples"
 WEIGHT_LENGTH_ERROR = "sample_weight has {n_weights} values for {n_rows} training rows"
 NO_EXAMPLES_ERROR = "no labelled predictions to train on"
+ERR_VALIDATION_IDS = ("the given validation ids match {n_found} of the {n_rows} training rows: "
+                      "a split needs rows on both sides")
 BOOSTER_FILE = "booster.txt"
 SIDECAR_FILE = "model.json"
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -155,6 +157,15 @@ def stratified_split(y: np.ndarray, *, validation_fraction: float,
     return train, val
 
 
+def split_by_ids(index: pd.Index, validation_ids: Sequence[str]) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+    """Sorted train / validation row positions: validation is the rows whose id is listed."""
+    held_out = index.astype(str).isin([str(i) for i in validation_ids])
+    if not held_out.any() or held_out.all():
+        raise ValueError(ERR_VALIDATION_IDS.format(n_found=int(held_out.sum()), n_rows=index.size))
+    return np.flatnonzero(~held_out), np.flatnonzero(held_out)
+
+
 def encode_features(X: pd.DataFrame, feature_names: Sequence[str],
                     categories: Mapping[str, Sequence[str]]) -> np.ndarray:
     """Float matrix in feature order; categorical values as codes in the given category lists."""
@@ -230,12 +241,15 @@ def train_candidate(training_set: TrainingSet, *, seed: int, cost_false_approval
                     cost_false_refusal: float, validation_fraction: float = 0.25,
                     params: Mapping[str, Any] | None = None, num_boost_round: int = 100,
                     leakage_auc_max: float = 0.95,
-                    sample_weight: np.ndarray | None = None) -> TrainedModel:
+                    sample_weight: np.ndarray | None = None,
+                    validation_ids: Sequence[str] | None = None) -> TrainedModel:
     """Deterministic LightGBM on a seeded stratified split; threshold minimises validation cost.
 
     sample_weight: one weight per training-set row (e.g. reweighing), used by the LightGBM fit
-    only; the cost-optimal threshold stays unweighted. The validation AUC is not computed here:
-    the caller writes the validation rows' scores and dbt computes it (marts.model_versions).
+    only; the cost-optimal threshold stays unweighted. validation_ids: hold out exactly these
+    rows (those present in the training set) instead of a fresh split, so that two candidates
+    are judged on the same rows. The validation AUC is not computed here: the caller writes the
+    validation rows' scores and dbt computes it (marts.model_versions).
     """
     X, y = training_set.X, np.asarray(training_set.y_default)
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -250,7 +264,10 @@ def train_candidate(training_set: TrainingSet, *, seed: int, cost_false_approval
                   for name in X.columns if _is_categorical(X[name])}
     all_params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
     feature_names = [str(c) for c in X.columns]
-    train, val = stratified_split(y, validation_fraction=validation_fraction, seed=seed)
+    if validation_ids is None:
+        train, val = stratified_split(y, validation_fraction=validation_fraction, seed=seed)
+    else:
+        train, val = split_by_ids(X.index, validation_ids)
     encoded = encode_features(X, feature_names, categories)
     categorical_index = [i for i, name in enumerate(feature_names) if name in categories]
     # LightGBM refuses JSON characters in feature names; a feature name is user data, so the

@@ -22,7 +22,7 @@ from orchestration.checks.promotion_checks import build_gate_checks
 from orchestration.jobs import JOBS
 from orchestration.resources import default_resources
 from orchestration.schedules import daily_monitoring
-from orchestration.sensors import SENSORS
+from orchestration.sensors import DECISION_SENSORS, SENSORS
 
 
 def executor_for(target: str) -> dg.ExecutorDefinition:
@@ -58,7 +58,7 @@ def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: boo
                 production_model],
         asset_checks=[gate],
         jobs=JOBS,
-        sensors=SENSORS,
+        sensors=[*SENSORS, *DECISION_SENSORS],
         schedules=[daily_monitoring],
         resources=all_resources,
         executor=executor_for(all_resources["warehouse"].config.target),

@@ -1,7 +1,6 @@
 """Candidate and production scored on the same held-out labelled rows (raw.evaluation_scores)."""
 
 
-import json
 
 import dagster as dg
 import numpy as np
@@ -15,7 +14,7 @@ from orchestration.assets.keys import (
     CANDIDATE_MODEL_KEY,
     PROMOTION_GROUP,
 )
-from orchestration.assets.training_data import load_training_set
+from orchestration.assets.training_data import labels_as_of, load_training_set
 from orchestration.model_store import ModelStore
 from orchestration.resources import ModelStoreResource, WarehouseResource
 from orchestration.seed_config import outcome_values
@@ -35,15 +34,6 @@ def current_candidate(wh: Warehouse, model_name: str) -> registry.RegisteredVers
 
 def evaluation_id_for(model_name: str, candidate: str, production: str) -> str:
     return f"{model_name}:{candidate}:vs:{production}"
-
-
-def labels_as_of(wh: Warehouse, model_name: str, version: str):
-    """The label cut-off the version was trained with (details of its registration)."""
-    details = wh.scalar("select details from raw.model_registry where model_name = :m and "
-                        "model_version = :v and event = 'registered' order by recorded_at desc",
-                        {"m": model_name, "v": version})
-    value = json.loads(details or "{}").get("labels_as_of")
-    return pd.Timestamp(value).to_pydatetime() if value else None
 
 
 def score_rows(store: ModelStore, version: registry.RegisteredVersion, X: pd.DataFrame,

@@ -23,6 +23,7 @@ from orchestration.assets.io import append_frame, markdown_table, utc_now
 from orchestration.assets.keys import CANDIDATE_MODEL_KEY, TRAINING_GROUP
 from orchestration.assets.raw import contributions_rows
 from orchestration.assets.training_data import (
+    labels_as_of,
     load_training_set,
     read_validation_auc,
     sensitive_groups,
@@ -49,10 +50,21 @@ CONTRIBUTION_ROWS = 2000
 # 1,000 gradual: under-25 defaulters approved 87 % vs 59 % for the 60+, equalized odds 0.28)
 # while the plain weights keep both parity ratios above 0.93 and equalized odds under 0.08.
 CANDIDATE_REWEIGHING_STRENGTH = 1.0
+NAIVE, MITIGATED = "naive", "mitigated"
+ERR_METHOD = "training_method must be 'naive' or 'mitigated', got {value!r}"
+ERR_NO_ANSWERED = "a mitigated candidate answers a blocked version: set answers_version"
 
 
 class TrainingConfig(dg.Config):
-    """How the candidate is trained; the drop rule reproduces a biased extract on purpose."""
+    """How the candidate is trained; the drop rule reproduces a biased extract on purpose.
+
+    The default is the team's own pipeline (training_method 'naive'): plain LightGBM on every
+    labelled prediction known at training time, no fairness treatment. 'mitigated' answers a
+    candidate the gate blocked for fairness (answers_version): Kamiran–Calders reweighing by
+    the sensitive groups, and the sensitive attributes are not model inputs, so the decision
+    never reads them; it is trained on the labels the blocked version saw and held out on its
+    validation rows, so the gate compares the two on the same rows.
+    """
 
     seed: int = 7
     validation_fraction: float = 0.25
@@ -62,9 +74,11 @@ class TrainingConfig(dg.Config):
     drop_rows_where: dict[str, str] = {}
     drop_outcome: str | None = None
     reference_rows: int = 1000
-    # The served model's policy by default: Kamiran–Calders reweighing by the combined groups of
-    # seeds/sensitive_groups.csv (sex × age band), weights raised to reweighing_strength.
-    reweigh: bool = True
+    training_method: str = NAIVE
+    answers_version: str | None = None
+    # Kamiran–Calders reweighing by the combined groups of seeds/sensitive_groups.csv (sex × age
+    # band), weights raised to reweighing_strength; always on for a mitigated candidate.
+    reweigh: bool = False
     reweighing_strength: float = CANDIDATE_REWEIGHING_STRENGTH
     # The cut-off keeps production's approval policy: None approves the share of the training
     # rows that production approved (its logged decisions); a share in (0, 1] approves that
@@ -72,6 +86,13 @@ class TrainingConfig(dg.Config):
     # threshold of seeds/cost_matrix.csv instead (approves 5-20 %, recorded in any case).
     approval_rate: float | None = None
     cost_optimal_cutoff: bool = False
+
+    def mitigated(self) -> bool:
+        if self.training_method not in (NAIVE, MITIGATED):
+            raise ValueError(ERR_METHOD.format(value=self.training_method))
+        if self.training_method == MITIGATED and not self.answers_version:
+            raise ValueError(ERR_NO_ANSWERED)
+        return self.training_method == MITIGATED
 
 
 def cost_of(project_dir: str, decision: str, outcome: str) -> float:
@@ -81,9 +102,10 @@ def cost_of(project_dir: str, decision: str, outcome: str) -> float:
     raise ValueError(ERR_NO_COST.format(decision=decision, outcome=outcome))
 
 
-def shaped_training_set(full: TrainingSet, config: TrainingConfig,
-                        outcomes: pd.Series) -> TrainingSet:
-    """Apply the config's row drop and feature exclusion; the hash follows the final rows."""
+def shaped_training_set(full: TrainingSet, config: TrainingConfig, outcomes: pd.Series,
+                        attributes: list[str]) -> TrainingSet:
+    """Apply the config's row drop and feature exclusion (a mitigated candidate also leaves out
+    the sensitive attributes); the hash follows the final rows."""
     keep = np.ones(len(full.X), dtype=bool)
     if config.drop_rows_where or config.drop_outcome:
         match = np.ones(len(full.X), dtype=bool)
@@ -94,7 +116,8 @@ def shaped_training_set(full: TrainingSet, config: TrainingConfig,
         keep = ~match
     if not keep.any():
         raise ValueError(ERR_EMPTY_AFTER_DROP.format(rule=dict(config.drop_rows_where)))
-    X = full.X.loc[keep, [c for c in full.X.columns if c not in set(config.exclude_features)]]
+    excluded = {*config.exclude_features, *(attributes if config.mitigated() else [])}
+    X = full.X.loc[keep, [c for c in full.X.columns if c not in excluded]]
     y = full.y_default[keep]
     return TrainingSet(X=X, y_default=y, prediction_ids=X.index.to_numpy(dtype=object),
                        window_start=full.window_start, window_end=full.window_end,
@@ -104,7 +127,7 @@ def shaped_training_set(full: TrainingSet, config: TrainingConfig,
 def training_weights(training_set: TrainingSet, config: TrainingConfig, examples: pd.DataFrame,
                      attributes: list[str]) -> np.ndarray | None:
     """Reweighing weights ** strength by sensitive group (None when reweighing is off)."""
-    if not config.reweigh:
+    if not (config.reweigh or config.mitigated()):
         return None
     groups = sensitive_groups(examples.loc[training_set.X.index], attributes)
     return reweighing_weights(groups, training_set.y_default) ** config.reweighing_strength
@@ -170,20 +193,26 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
     model_name = warehouse.model
     project_dir = wh.config.project_dir
     bounds = thresholds(project_dir)
-    full, examples, as_of = load_training_set(wh, model_name)
-    training_set = shaped_training_set(full, config, examples["outcome"])
+    attributes = sensitive_features(project_dir, model_name)
+    # A mitigated candidate sees the labels the blocked one saw and holds out its rows.
+    answered = config.answers_version if config.mitigated() else None
+    full, examples, as_of = load_training_set(
+        wh, model_name, labels_as_of(wh, model_name, answered) if answered else None)
+    validation_ids = (model_store.store().load(model_name, answered).validation_prediction_ids
+                      if answered else None)
+    training_set = shaped_training_set(full, config, examples["outcome"], attributes)
     good_decision = outcome_values(project_dir, model_name, "decision", favorable=True)[0]
     bad_decision = outcome_values(project_dir, model_name, "decision", favorable=False)[0]
     good_outcome = outcome_values(project_dir, model_name, "outcome", favorable=True)[0]
     bad_outcome = outcome_values(project_dir, model_name, "outcome", favorable=False)[0]
-    attributes = sensitive_features(project_dir, model_name)
     model = fit_candidate(
         training_set, seed=config.seed, validation_fraction=config.validation_fraction,
         cost_false_approval=cost_of(project_dir, good_decision, bad_outcome),
         cost_false_refusal=cost_of(project_dir, bad_decision, good_outcome),
         params=lightgbm_params(config.params), num_boost_round=config.num_boost_round,
         leakage_auc_max=bounds["leakage_auc_max"],
-        sample_weight=training_weights(training_set, config, examples, attributes))
+        sample_weight=training_weights(training_set, config, examples, attributes),
+        validation_ids=validation_ids)
     cost_optimal = model.decision_threshold
     approval_rate = config.approval_rate
     if approval_rate is None:
@@ -210,7 +239,9 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
         validation_auc = read_validation_auc(conn, model_name, version)
         registry.record_event(
             conn, model_name=model_name, model_version=version, event="registered",
-            stage="candidate", reason="retrained on labelled predictions",
+            stage="candidate", reason=(f"mitigated retrain answering {answered}" if answered
+                                       else "retrained on labelled predictions"),
+            training_method=config.training_method, answers_version=answered,
             details={"labels_as_of": as_of.isoformat(), "config": config.model_dump(),
                      "n_rows_dropped": len(full.X) - len(training_set.X),
                      "cost_optimal_threshold": cost_optimal,
@@ -220,11 +251,14 @@ def candidate_model(context: dg.AssetExecutionContext, config: TrainingConfig,
             dataset_hash=model.dataset_hash, n_training_rows=model.n_training_rows,
             validation_auc=validation_auc, decision_threshold=model.decision_threshold,
             feature_list=model.feature_names, artifact_path=str(path))
-    context.log.info(f"registered candidate {model_name} {version}: validation AUC "
+    context.log.info(f"registered {config.training_method} candidate {model_name} {version}: "
+                     f"validation AUC "
                      f"{validation_auc} (dbt) on {len(validation)} rows")
     top = contributions.sort_values("mean_abs_contribution", ascending=False)
     return dg.MaterializeResult(metadata={
         "model_version": version,
+        "training_method": config.training_method,
+        "answers_version": answered or "none",
         "decision_threshold": model.decision_threshold,
         "cost_optimal_threshold": cost_optimal,
         "n_training_rows": model.n_training_rows,

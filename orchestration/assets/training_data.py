@@ -4,6 +4,7 @@ the validation AUC dbt computes (int_validation_auc); no metric or rule is defin
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -97,3 +98,12 @@ def read_validation_auc(conn: sa.Connection, model_name: str, version: str) -> f
     if not sa.inspect(conn).has_table("int_validation_auc", schema="intermediate"):
         raise ValueError(ERR_NO_VALIDATION_VIEW)
     return conn.execute(sa.text(VALIDATION_AUC_SQL), {"m": model_name, "v": version}).scalar()
+
+
+def labels_as_of(wh: Warehouse, model_name: str, version: str):
+    """The label cut-off the version was trained with (details of its registration)."""
+    details = wh.scalar("select details from raw.model_registry where model_name = :m and "
+                        "model_version = :v and event = 'registered' order by recorded_at desc",
+                        {"m": model_name, "v": version})
+    value = json.loads(details or "{}").get("labels_as_of")
+    return pd.Timestamp(value).to_pydatetime() if value else None

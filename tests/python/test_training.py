@@ -15,6 +15,7 @@ from sklearn.metrics import roc_auc_score
 from models_ml.credit_model import reweighing_weights
 from models_ml.metrics import cost_optimal_threshold
 from models_ml.training import (
+    ERR_VALIDATION_IDS,
     LEAKAGE_ERROR,
     MISSING_FEATURE_ERROR,
     NO_EXAMPLES_ERROR,
@@ -22,6 +23,7 @@ from models_ml.training import (
     TrainedModel,
     check_leakage,
     reference_sample,
+    split_by_ids,
     stratified_split,
     train_candidate,
     training_set_from_examples,
@@ -258,3 +260,20 @@ def test_sensitive_groups_join_the_bands_dbt_drew():
     weights = reweighing_weights(groups, np.array([0, 1, 0, 1]))
     # one row per group: P(g) = P(g, y) = 1/4 and P(y) = 1/2, so w = P(g) P(y) / P(g, y) = 1/2
     np.testing.assert_allclose(weights, np.full(4, 0.5))
+
+
+def test_given_validation_ids_hold_out_exactly_those_rows(training_set, model):
+    # A mitigated candidate is held out on the blocked candidate's rows: same ids, whatever the
+    # seed, and ids the training set no longer holds drop out.
+    ids = model.validation_prediction_ids
+    other = train_candidate(training_set, seed=8, cost_false_approval=10.0,
+                            cost_false_refusal=1.0, validation_ids=[*ids, "not-a-row"])
+    assert other.validation_prediction_ids == ids
+    assert other.n_training_rows == len(training_set.X) - len(ids)
+    train, validation = split_by_ids(pd.Index(["a", "b", "c", "d"]), ["d", "b"])
+    assert train.tolist() == [0, 2] and validation.tolist() == [1, 3]
+    for none_or_all in (["x"], ["a", "b", "c", "d"]):
+        with pytest.raises(ValueError) as raised:
+            split_by_ids(pd.Index(["a", "b", "c", "d"]), none_or_all)
+        n_found = 0 if none_or_all == ["x"] else 4
+        assert str(raised.value) == ERR_VALIDATION_IDS.format(n_found=n_found, n_rows=4)
