@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+from decimal import Decimal
 
 import pandas as pd
 
@@ -68,8 +69,8 @@ def cell_text(value) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
+    if isinstance(value, float | Decimal):  # PostgreSQL's numeric arrives as Decimal
+        return f"{float(value):.4g}"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d") if value == value.normalize() \
             else value.strftime("%Y-%m-%d %H:%M")

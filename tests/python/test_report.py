@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -106,8 +107,9 @@ def test_a_warehouse_without_marts_renders_every_section_empty(duckdb_config, tm
     assert "No promotion has been evaluated yet." in page
 
 
-def _marts_warehouse(duckdb_config) -> Warehouse:
-    warehouse = Warehouse(duckdb_config)
+def _marts_warehouse(config) -> Warehouse:
+    """A warehouse whose marts schema holds two hand-made marts (and none of the others)."""
+    warehouse = Warehouse(config)
     init_warehouse(warehouse)
     frames = mart_frames(days=3)
     with warehouse.connect() as conn:
@@ -117,8 +119,8 @@ def _marts_warehouse(duckdb_config) -> Warehouse:
     return warehouse
 
 
-def test_each_mart_is_read_once(duckdb_config, tmp_path, monkeypatch):
-    warehouse = _marts_warehouse(duckdb_config)
+def test_each_mart_is_read_once(warehouse_config, tmp_path, monkeypatch):
+    warehouse = _marts_warehouse(warehouse_config)
     queries: list[str] = []
     real = Warehouse.query_df
     monkeypatch.setattr(Warehouse, "query_df",
@@ -146,3 +148,4 @@ def test_cells_read_as_people_read_them():
                                    pd.Timestamp("2026-01-02"),
                                    pd.Timestamp("2026-01-02 10:30"))] == [
         "—", "—", "yes", "0.1235", "3", "2026-01-02", "2026-01-02 10:30"]
+    assert cell_text(Decimal("0.812345")) == "0.8123"
