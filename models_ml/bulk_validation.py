@@ -23,7 +23,7 @@ TIMESTAMP_SHAPE = (r"^(\d{4}-\d{2}-\d{2})[T ](([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.
 DECIMAL_SHAPE = r"^[0-9]+(\.[0-9]+)?$"
 # A features text both serializers write alike: flat, no escapes, no exponent, no NaN, no
 # integer too long for a 64-bit float to keep exactly.
-FEATURES_UNSURE = r"\\|[0-9][eE]|NaN|Infinity|(^|[^.0-9])[0-9]{16,}"
+FEATURES_UNSURE = r"(?i)\\|[0-9]e|nan|inf|(^|[^.0-9])[0-9]{16,}"
 
 PREDICTION_FIELDS = ("prediction_id", "model_name", "model_version", "scored_at", "entity_id",
                      "features", "score", "decision", "latency_ms")
@@ -31,8 +31,9 @@ FEEDBACK_FIELDS = ("feedback_id", "prediction_id", "received_at", "kind", "outco
                    "event", "comment")
 
 
-# Lines that DuckDB's JSON reader takes and Python's refuses: trailing commas, NaN, Infinity.
-LENIENT_JSON = r"(?i)nan|inf|,\s*[\]}]"
+# What DuckDB's JSON reader takes and Python's refuses, and a value cannot show: a trailing
+# comma. (NaN and Infinity it also takes, but they show in the values, which are checked.)
+LENIENT_JSON = r",\s*[\]}]"
 
 
 def lines_front(names: tuple[str, ...]) -> str:
@@ -114,7 +115,7 @@ def _in_range(expr: str) -> str:
 
 def _json(expr: str) -> str:
     # The bulk path's texts hold neither quotes nor backslashes: JSON writes them as they are.
-    return f"coalesce(concat('\"', {expr}, '\"'), 'null')"
+    return f"case when {expr} is null then 'null' else concat('\"', {expr}, '\"') end"
 
 
 def _hash(pairs: list[tuple[str, str]]) -> str:

@@ -30,7 +30,7 @@ VALIDATORS = {"predictions": validate_prediction, "feedback": validate_feedback}
 
 # Bytes that DuckDB's JSON reader would take and Python's would not: such a chunk is validated
 # line by line (each line checked on its own), not read as a file.
-LENIENT_BYTES = re.compile(LENIENT_JSON.replace("(?i)", "").encode(), re.IGNORECASE)
+LENIENT_BYTES = re.compile(LENIENT_JSON.encode())
 
 
 @dataclass
