@@ -65,7 +65,8 @@
     they meet the four-fifths ratio and the equalized-odds bound from `thresholds`.
     n_compared_groups, n_groups_with_selection_rate and n_groups_with_odds (non-suppressed
     groups, those with a finite selection rate, those with finite TPR and FPR) tell the
-    promotion gate whether the attribute can be judged at all (macros/gate). -#}
+    promotion gate whether the attribute can be judged at all (macros/gate); n_predictions and
+    n_labeled are the total and labelled rows of the compared groups. -#}
 {% macro fairness_summary_from(relation, partition_by, thresholds='thresholds') %}
     {{ return(adapter.dispatch('fairness_summary_from', 'vigie')(relation, partition_by, thresholds)) }}
 {% endmacro %}
@@ -93,6 +94,11 @@
             compared, and how many of them have finite rates. -#}
         cast(sum(case when not is_suppressed then 1 else 0 end) as {{ dbt.type_bigint() }})
             as n_compared_groups,
+        {#- the sample behind the summary and its intervals: rows of the compared groups -#}
+        cast(sum(case when not is_suppressed then n_predictions else 0 end) as {{ dbt.type_bigint() }})
+            as n_predictions,
+        cast(sum(case when not is_suppressed then n_labeled else 0 end) as {{ dbt.type_bigint() }})
+            as n_labeled,
         cast(sum(case when not is_suppressed and {{ vigie.is_finite('selection_rate') }}
                  then 1 else 0 end) as {{ dbt.type_bigint() }})
             as n_groups_with_selection_rate,

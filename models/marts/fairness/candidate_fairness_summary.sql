@@ -1,6 +1,13 @@
--- Parity gaps of each evaluated version, per evaluation × model × version × attribute.
+-- Parity gaps of each evaluated version, per evaluation × model × version × attribute, with
+-- their bootstrap percentile intervals. Candidate and production score the same held-out rows
+-- and a row's bootstrap weight depends on the row only, so both are resampled together.
+{%- set keys = ['evaluation_id', 'model_name', 'model_version', 'evaluation_role'] %}
 with candidate_parity as (
     select * from {{ ref('candidate_parity') }}
+),
+
+evaluation_groups as (
+    select * from {{ ref('int_evaluation_groups') }}
 ),
 
 thresholds as (
@@ -8,13 +15,19 @@ thresholds as (
 ),
 
 summary as (
-    {{ vigie.fairness_summary_from('candidate_parity',
-                                   ['evaluation_id', 'model_name', 'model_version',
-                                    'evaluation_role']) }}
+    {{ vigie.fairness_summary_from('candidate_parity', keys) }}
+),
+
+resampled as (
+    {{ vigie.bootstrap_resample_sums('evaluation_groups', keys) }}
+),
+
+intervals as (
+    {{ vigie.fairness_intervals_from('resampled', 'candidate_parity', keys) }}
 ),
 
 final as (
-    select * from summary
+    {{ vigie.fairness_summary_with_intervals('summary', 'intervals', keys) }}
 )
 
 select * from final
