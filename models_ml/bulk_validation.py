@@ -84,11 +84,12 @@ def _value(name: str) -> str:
 
 
 def _number(name: str) -> str:
-    """SQL double: a JSON number, or a text written as a plain decimal; else null."""
+    """SQL double: a JSON number, or a text written as a plain decimal; else null (true, null,
+    an object; NaN and Infinity come out as such and fail the finiteness checks)."""
     x = f"j_{name}"
-    return (f"case when left({x}, 1) in ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') "
-            f"then try_cast({x} as double) when {_is_text(x)} and regexp_matches({_value(name)}, "
-            f"'{DECIMAL_SHAPE}') then {_value(name)}::double end")
+    return (f"case when left({x}, 1) <> '\"' then try_cast({x} as double) "
+            f"when {_is_text(x)} and regexp_matches({_value(name)}, '{DECIMAL_SHAPE}') "
+            f"then {_value(name)}::double end")
 
 
 def _plain_number(expr: str) -> str:
@@ -146,6 +147,7 @@ typed as materialized (
         case when left(j_features, 1) = '{{' then j_features
              when {_is_text('j_features')} or left(j_features, 1) = '"'
                  then try(json(j_features->>'$'))::varchar end as features,
+        json_keys(features) as feature_keys,
         {_number('score')} as score, {_value('decision')} as decision,
         {_number('latency_ms')} as latency_ms,
         {_text('prediction_id', required=True)} and {_text('model_name', required=True)}
@@ -160,7 +162,7 @@ checked as materialized (
         and {_in_range('scored_at')}
         and left(features, 1) = '{{' and strpos(substr(features, 2), '{{') = 0
         and strpos(features, '[') = 0 and not regexp_matches(features, '{FEATURES_UNSURE}')
-        and list_unique(json_keys(features)) = len(json_keys(features))
+        and list_unique(feature_keys) = len(feature_keys)
         and score is not null and {_plain_number('score')} and score between 0 and 1
         and (latency_ms is null or ({_plain_number('latency_ms')} and latency_ms >= 0)) as sure
     from typed t

@@ -40,6 +40,7 @@ from orchestration.readers import RawRecord
 from orchestration.warehouse import Warehouse, WarehouseError, load_arrow
 
 SOURCES = ("predictions", "feedback")
+CHECKPOINT_EVERY = "1GB"  # of write-ahead log, on DuckDB
 TABLES = {"predictions": predictions, "feedback": feedback}
 
 
@@ -297,6 +298,11 @@ def ingest_records(warehouse: Warehouse, source: str,
     with (warehouse.session() as conn, tempfile.TemporaryDirectory(prefix="vigie-") as scratch,
           duckdb.connect(config={"threads": 2}) as con):
         engine = Engine(con, Path(scratch))
+        if warehouse.target == "duckdb":
+            # Checkpoint when the file is done, not every few chunks: each chunk still commits
+            # (to the write-ahead log), so a kill loses at most the chunk in flight.
+            conn.connection.driver_connection.execute(
+                f"set checkpoint_threshold = '{CHECKPOINT_EVERY}'")
         for chunk in chunks:
             if isinstance(chunk, list):
                 chunk = Records(chunk)
