@@ -1,5 +1,7 @@
 """Progress of an ingestion: a bar (rows, rows/s, time left) on a terminal, one summary line
 when the output is a file or a pipe (a log gets one line per file, not one per chunk).
+VIGIE_PROGRESS=bar|summary|lines chooses (lines: one line per chunk, for a watcher that acts
+on how far a file has gone).
 
     with ingest_progress(path, "predictions") as progress:
         report = ingest_file(warehouse, "predictions", path, rules=rules, progress=progress)
@@ -7,6 +9,7 @@ when the output is a file or a pipe (a log gets one line per file, not one per c
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -57,9 +60,17 @@ def ingest_progress(path: str | Path, source: str, *, stream: TextIO | None = No
     """A callback for ingest_records(progress=...): a live bar when `terminal` (default: whether
     stdout is one), else nothing until the end, then one line on `stream` (default stderr)."""
     stream = stream or sys.stderr
+    mode = os.environ.get("VIGIE_PROGRESS", "")
     terminal = sys.stdout.isatty() if terminal is None else terminal
+    terminal = mode == "bar" or (terminal and mode != "summary")
     started = time.perf_counter()
     seen = {"rows": 0}
+    if mode == "lines":
+        def line(report) -> None:
+            print(f"  … {report.received:,} rows read", file=stream, flush=True)
+
+        yield line
+        return
     if not terminal:
         def note(report) -> None:
             seen["rows"] = report.received

@@ -38,6 +38,15 @@ def test_on_a_terminal_a_bar_with_rows_done_of_expected(tmp_path):
     assert "4/4" in stream.getvalue()
 
 
+def test_lines_mode_says_each_chunk(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIGIE_PROGRESS", "lines")
+    stream = io.StringIO()
+    with ingest_progress(tmp_path / "p.jsonl", "predictions", stream=stream) as progress:
+        progress(report(2_000))
+        progress(report(4_000))
+    assert stream.getvalue().splitlines() == ["  … 2,000 rows read", "  … 4,000 rows read"]
+
+
 def test_expected_rows_of_each_format(tmp_path):
     (tmp_path / "p.jsonl").write_text('{"a": 1}\n{"a": 2}\n')
     (tmp_path / "p.csv").write_text("a,b\n1,2\n3,4\n5,6\n")
