@@ -56,7 +56,11 @@ def running_server(config: WarehouseConfig, *args: str, token: str | None = TOKE
                             stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(proc, base)
+        try:
+            wait_until_up(proc, base)
+        except RuntimeError as exc:
+            tail = log_path.read_text(errors="replace")[-3000:] if log_path else ""
+            raise RuntimeError(f"{exc}\n{tail}") from None
         yield base
     finally:
         proc.terminate()
