@@ -165,3 +165,32 @@ def test_a_row_the_warehouse_refuses_to_store_is_quarantined_alone(warehouse, tm
     assert (row["reason"], row["record_id"]) == (rv.UNREADABLE, "p7")
     assert "the warehouse refused p7" in row["error_detail"]
     assert stored_payload(row) == lines[7]
+
+
+def test_a_reference_row_the_warehouse_refuses_is_quarantined_alone(warehouse, tmp_path,
+                                                                    monkeypatch):
+    # Before, a refused load of reference rows stopped the file; now the chunk is split down to
+    # the row, as for predictions.
+    from orchestration import ingest_reference
+
+    real = ingest_reference.load_arrow
+
+    def refusing(conn, target, table, data):
+        if table == "raw.reference_sample" and "r3" in data.column("row_id").to_pylist():
+            raise RuntimeError("the warehouse refused r3")
+        return real(conn, target, table, data)
+
+    init_warehouse(warehouse)
+    monkeypatch.setattr(ingest_reference, "load_arrow", refusing)
+    rows = [json.dumps({"row_id": f"r{i}", "age": 30 + i, "sex": "female"}).encode()
+            for i in range(7)]
+    path = write_file(tmp_path / "ref.jsonl", rows)
+    report, _ = ingest_reference.ingest_reference_file(
+        warehouse, path, model_name="credit_risk", model_version="v1", features=["age", "sex"],
+        chunk_size=4)
+    assert (report.received, report.accepted, report.quarantined) == (7, 6, 1)
+    assert report.reasons == {rv.UNREADABLE: 1}
+    assert warehouse.scalar("select count(distinct row_id) from raw.reference_sample") == 6
+    row = warehouse.query_df("select * from raw.quarantine").iloc[0]
+    assert "the warehouse refused r3" in row["error_detail"]
+    assert stored_payload(row) == rows[3]
