@@ -124,3 +124,23 @@ def test_a_table_sorts_by_number_and_filters_by_words(browser, hand_report):
     assert ks_ascending[0] == "0.05" and ks_ascending[-1] == "—"  # empty cells last
     # sex drifted on the second half of the 60 days: 30 rows hold both words
     assert filtered == ["sex"] * 30 and count == "30 of 180 rows"
+
+
+def test_the_day_menu_of_a_feature_shows_that_days_distribution(browser, hand_report):
+    chart = "document.getElementById('chart-feature-0')._fullData[1]"  # y as drawn
+    with opened(browser, hand_report.as_uri()) as opened_page:
+        page = opened_page.page
+        page.wait_for_selector("#chart-feature-0 .updatemenu-header-group")
+        latest = page.evaluate(f"[{chart}.name, Array.from({chart}.y)]")
+        page.locator("#chart-feature-0 .updatemenu-header-group").click()
+        days = page.locator("#chart-feature-0 .updatemenu-dropdown-button")
+        n_days = days.count()
+        # the list runs past the chart's foot, under the next section: click it as plotly does
+        days.filter(has_text="2026-01-01").dispatch_event("click")
+        page.wait_for_function(f"{chart}.name === 'current (2026-01-01)'")
+        first = page.evaluate(f"Array.from({chart}.y)")
+        assert opened_page.errors == []
+    # chart-feature-0 is sex, the feature drifted most often: 0.1 / 0.9 on its last day,
+    # 0.5 / 0.5 (as in the reference) on the first
+    assert latest == ["current (2026-03-01)", [0.1, 0.9]]
+    assert n_days == 60 and first == [0.5, 0.5]
