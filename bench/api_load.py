@@ -6,7 +6,8 @@ Starts `vigie serve` on a fresh warehouse (a DuckDB file under --workdir, or a t
 PostgreSQL database), lets each client post predictions of `--rows` rows back to back until
 the time is up, stops the server, then checks that raw.predictions holds exactly the ids the
 answers acknowledged as accepted (no more, no fewer). Prints requests/s, rows/s and latency
-percentiles, and writes bench/results/api-load.json and api-load.md (the README's section).
+percentiles, appends the run to bench/results/api-load.json (every run, with the commit it
+measured) and writes api-load.md from them all (the README's section).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ import sqlalchemy as sa
 
 from orchestration.warehouse import Warehouse, WarehouseConfig
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+# The code a run measures: a change here since the commit marks the run "+dirty".
+MEASURED_PATHS = ("orchestration", "models_ml")
 FEATURES = {"sex": "female", "age": 41, "job": 2, "housing": "own",
             "saving_accounts": "little", "checking_account": "moderate",
             "credit_amount": 2300.0, "duration": 24, "purpose": "car"}
@@ -161,32 +165,51 @@ def run(target: str, seconds: float, clients: int, rows: int, workdir: Path) -> 
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "niceness": os.nice(0),
+        "commit": measured_commit(),
     }
 
 
-def markdown(result: dict) -> str:
-    lat = result["latency_ms"]
-    exact = "yes" if result["stored_exactly_acknowledged"] else "**no**"
+def measured_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True,
+                              text=True, check=False).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", *MEASURED_PATHS)
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + ("+dirty" if dirty else "")
+
+
+def markdown(results: list[dict]) -> str:
+    """The README section: one row per run, newest last."""
+    rows = []
+    for r in results:
+        lat, exact = r["latency_ms"], "yes" if r["stored_exactly_acknowledged"] else "**no**"
+        rows.append(
+            f"| {r['date_utc']} | {r.get('commit', '?')} | {r['target']} | {r['clients']} "
+            f"| {r['rows_per_request']} | {r['seconds']} s | {r['load_average_before'][0]} / "
+            f"{r['load_average_after'][0]} | {r['requests']:,} | {r['requests_per_second']} "
+            f"| {lat.get('p50')} ms | {lat.get('p95')} ms | {r['failures']} | {exact} "
+            f"({r['rows_stored']:,} stored, {r['rows_acknowledged']:,} acknowledged) |")
     return "\n".join([
         "## HTTP ingestion API under load (`python -m bench.api_load`)\n",
-        f"`vigie serve` on 127.0.0.1 ({result['target']}, one queued writer), "
-        f"{result['clients']} concurrent clients posting {result['rows_per_request']} "
-        f"prediction(s) per request back to back for {result['seconds']} s, load generator "
-        f"on the same machine ({result['machine']}, niceness {result['niceness']}), "
-        f"{result['date_utc']} UTC, load average {result['load_average_before'][0]} before "
-        f"and {result['load_average_after'][0]} after (1 min; the machine is shared).\n",
-        "| requests | requests/s | rows/s | p50 latency | p95 latency | p99 latency | failures "
-        "| raw.predictions = acknowledged |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        f"| {result['requests']:,} | {result['requests_per_second']} | "
-        f"{result['rows_per_second']} | {lat.get('p50')} ms | {lat.get('p95')} ms | "
-        f"{lat.get('p99')} ms | {result['failures']} | {exact} "
-        f"({result['rows_stored']:,} stored, {result['rows_acknowledged']:,} acknowledged) |",
-        "",
-        "Every request waits for its rows to be committed before it is answered, so latency "
-        "includes the write; on DuckDB the requests waiting while a write runs go together "
-        "into the next one. Raw figures: `bench/results/api-load.json`.\n",
+        "`vigie serve` on 127.0.0.1 (one queued writer on DuckDB), concurrent clients posting "
+        "predictions back to back for a bounded time, the load generator on the same machine "
+        f"({results[-1]['machine']}; the machine is shared: load average = 1-minute load "
+        "before / after the run), under `nice -n 10`. Every request waits until its rows are "
+        "committed, so latency includes the write; on DuckDB the requests that wait while a "
+        "write runs go together into the next one, one chunk each. Raw figures: "
+        "`bench/results/api-load.json`.\n",
+        "| date (UTC) | commit | target | clients | rows / request | duration | load average "
+        "| requests | requests/s | p50 | p95 | failures | raw.predictions = acknowledged |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        *rows, "",
     ])
+
+
+def load_runs(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    runs = json.loads(path.read_text())
+    return runs if isinstance(runs, list) else [runs]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(result, indent=2))
     if not args.no_write:
         RESULTS_DIR.mkdir(exist_ok=True)
-        (RESULTS_DIR / "api-load.json").write_text(json.dumps(result, indent=2) + "\n")
-        (RESULTS_DIR / "api-load.md").write_text(markdown(result))
+        runs = [*load_runs(RESULTS_DIR / "api-load.json"), result]
+        (RESULTS_DIR / "api-load.json").write_text(json.dumps(runs, indent=2) + "\n")
+        (RESULTS_DIR / "api-load.md").write_text(markdown(runs))
     return 0 if result["stored_exactly_acknowledged"] and not result["failures"] else 1
 
 
