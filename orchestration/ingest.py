@@ -135,6 +135,32 @@ def _stored_hashes(conn, target, table, key, keys: list[str]) -> pa.Table:
                      "h": pa.array(list(stored.values()), pa.string())})
 
 
+def _ranked(engine: Engine, valid: pa.Table, stored: pa.Table, id_column: str) -> pa.Table:
+    """Each valid row with its rank among the chunk's rows of its id, the first one's hash and
+    index, and the hash stored for it. The first row of an id is stored unless it is already;
+    a later one with the same hash is a harmless repeat, with another hash a conflict (so is a
+    stored other hash)."""
+    n = valid.num_rows
+    if stored.num_rows == 0 and pc.count_distinct(valid.column(id_column)).as_py() == n:
+        # The common case, a chunk of new ids: nothing to rank.
+        return (valid.append_column("rank", pa.array([1] * n, pa.int64()))
+                .append_column("first_hash", valid.column("record_hash"))
+                .append_column("first_i", valid.column("i"))
+                .append_column("stored_hash", pa.nulls(n, pa.string())))
+    for name, table in (("_vigie_valid", valid), ("_vigie_stored", stored)):
+        engine.con.register(name, table)
+    try:
+        return engine.con.sql(f"""
+            select v.*, row_number() over w as rank, first_value(v.record_hash) over w
+                as first_hash, first_value(v.i) over w as first_i, s.h as stored_hash
+            from _vigie_valid v left join _vigie_stored s on s.k = v.{id_column}
+            window w as (partition by v.{id_column} order by v.i)
+            order by v.i""").to_arrow_table()
+    finally:
+        for name in ("_vigie_valid", "_vigie_stored"):
+            engine.con.unregister(name)
+
+
 def ingest_chunk(conn: sa.Connection, target: str, source: str, chunk: Chunk, *,
                  rules: ContractRules, batch_id: str, source_file: str | None,
                  engine: Engine) -> IngestReport:
@@ -145,20 +171,7 @@ def ingest_chunk(conn: sa.Connection, target: str, source: str, chunk: Chunk, *,
     valid, bad = validate_chunk(engine, source, chunk, rules)
     stored = _stored_hashes(conn, target, table_name, id_column,
                             pc.unique(valid.column(id_column)).to_pylist())
-    # The first row of an id in the chunk is stored unless it is already; a later one with the
-    # same hash is a harmless repeat, with another hash a conflict (so is a stored other hash).
-    for name, table in (("_vigie_valid", valid), ("_vigie_stored", stored)):
-        engine.con.register(name, table)
-    try:
-        ranked = engine.con.sql(f"""
-            select v.*, row_number() over w as rank, first_value(v.record_hash) over w
-                as first_hash, first_value(v.i) over w as first_i, s.h as stored_hash
-            from _vigie_valid v left join _vigie_stored s on s.k = v.{id_column}
-            window w as (partition by v.{id_column} order by v.i)
-            order by v.i""").to_arrow_table()
-    finally:
-        for name in ("_vigie_valid", "_vigie_stored"):
-            engine.con.unregister(name)
+    ranked = _ranked(engine, valid, stored, id_column)
     first = pc.equal(ranked.column("rank"), 1)
     same_as_first = pc.equal(ranked.column("record_hash"), ranked.column("first_hash"))
     stored_hash = ranked.column("stored_hash")
