@@ -66,8 +66,13 @@ def test_bi_role_reads_every_mart_and_nothing_else(tmp_path, dbt_target_path, mo
         granted = CliRunner().invoke(main, ["grant-bi", "--role", role])
         assert granted.exit_code == 0, granted.output
         assert f"created login role {role}" in granted.output
+        assert not warehouse.scalar(f"select rolpassword is not null from pg_authid "
+                                    f"where rolname = '{role}'")
+        monkeypatch.setenv("VIGIE_BI_PASSWORD", "it's secret")  # a quote, to be escaped
         again = CliRunner().invoke(main, ["grant-bi", "--role", role])
         assert again.exit_code == 0 and "already there" in again.output
+        assert warehouse.scalar(f"select rolpassword is not null from pg_authid "
+                                f"where rolname = '{role}'")
         # A second role that only the grants config names: SELECT and USAGE come from dbt.
         warehouse.execute(f"create role {listed_only} nologin")
         monkeypatch.setenv("VIGIE_BI_ROLE", f"{role}, {listed_only}")
