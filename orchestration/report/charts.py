@@ -128,12 +128,18 @@ def feature_chart(feature: str, distributions: pd.DataFrame | None,
     return figure_html(fig, div_id, height=360, top=80)
 
 
-def _band(fig: go.Figure, x, low, high, row: int) -> None:
-    """The interval as a shaded band under its line."""
-    fig.add_trace(go.Scatter(x=list(x) + list(x)[::-1], y=list(high) + list(low)[::-1],
-                             fill="toself", line={"width": 0}, hoverinfo="skip",
-                             fillcolor="rgba(31,119,180,0.15)", name="interval",
-                             showlegend=False), row=row, col=1)
+def _band(fig: go.Figure, x: pd.Series, low: pd.Series, high: pd.Series, row: int) -> None:
+    """The interval as a shaded band under its line, one polygon per run of days that have
+    one (a day without an interval leaves a gap, not a spike)."""
+    known = (low.notna() & high.notna()).to_numpy()
+    runs = (known != pd.Series(known).shift(fill_value=False).to_numpy()).cumsum()
+    for run in set(runs[known]):
+        days = runs == run
+        xs, lo, hi = list(x[days]), list(low[days]), list(high[days])
+        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", mode="lines",
+                                 line={"width": 0}, hoverinfo="skip", showlegend=False,
+                                 fillcolor="rgba(31,119,180,0.15)", name="interval"),
+                      row=row, col=1)
 
 
 def parity_chart(attribute: str, fairness: pd.DataFrame, parity: pd.DataFrame | None,

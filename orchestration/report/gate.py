@@ -13,8 +13,8 @@ from orchestration.report.charts import CURRENT, FAIL, REFERENCE, figure_html
 from orchestration.report.tables import cell_text, sortable_table
 
 NOT_AVAILABLE = "interval not available"
-NO_PRODUCTION_COLUMNS = ("production's own checks are not in this warehouse's "
-                         "marts.promotion_gate_checks")
+NO_PRODUCTION_COLUMNS = ("production's own checks are not available: this warehouse's "
+                         "marts.promotion_decisions has no production_failed_checks")
 
 
 def interval_text(low, high) -> str:

@@ -149,3 +149,15 @@ def test_cells_read_as_people_read_them():
                                    pd.Timestamp("2026-01-02 10:30"))] == [
         "—", "—", "yes", "0.1235", "3", "2026-01-02", "2026-01-02 10:30"]
     assert cell_text(Decimal("0.812345")) == "0.8123"
+
+
+def test_an_interval_band_leaves_a_gap_where_a_day_has_none():
+    from plotly.subplots import make_subplots
+
+    from orchestration.report.charts import _band
+    fig = make_subplots(rows=3, cols=1)
+    days = pd.Series(pd.date_range("2026-01-01", periods=5))
+    low = pd.Series([0.1, 0.2, None, 0.3, 0.4])
+    _band(fig, days, low, low + 0.5, 2)
+    # two runs of two days each, each a closed polygon: high forwards, low backwards
+    assert [list(t.y) for t in fig.data] == [[0.6, 0.7, 0.2, 0.1], [0.8, 0.9, 0.4, 0.3]]
