@@ -34,6 +34,7 @@ from orchestration.ingest_chunks import (
     read_chunks,
     record_id_of,
     validate_chunk,
+    validated_ahead,
 )
 from orchestration.raw_contract import feedback, ingestion_batches, predictions, quarantine
 from orchestration.readers import RawRecord
@@ -316,9 +317,8 @@ def ingest_records(warehouse: Warehouse, source: str,
             # (to the write-ahead log), so a kill loses at most the chunk in flight.
             conn.connection.driver_connection.execute(
                 f"set checkpoint_threshold = '{CHECKPOINT_EVERY}'")
-        for chunk in chunks:
-            if isinstance(chunk, list):
-                chunk = Records(chunk)
+        chunks = (Records(c) if isinstance(c, list) else c for c in chunks)
+        for chunk in validated_ahead(chunks, engine, source, rules):
             part = store_chunk(conn, warehouse.target, source, chunk, rules=rules,
                                batch_id=batch_id, source_file=source_file, engine=engine)
             total.add(part)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from models_ml.bulk_validation import LENIENT_JSON, validate_file, validate_lines
 from models_ml.raw_validation import (
@@ -25,6 +26,7 @@ from models_ml.raw_validation import (
 )
 from orchestration.readers import RawRecord, check_readable, parse_json_line, read_records
 
+LINES_PER_QUERY = 50_000
 ID_COLUMN = {"predictions": "prediction_id", "feedback": "feedback_id"}
 VALIDATORS = {"predictions": validate_prediction, "feedback": validate_feedback}
 
@@ -39,12 +41,14 @@ class Lines:
 
     numbers: list[int]
     texts: list[bytes]
+    # The rows the bulk path took, when validated ahead with the lines around them.
+    taken: pa.Table | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def __getitem__(self, part: slice) -> Lines:
-        return Lines(self.numbers[part], self.texts[part])
+        return Lines(self.numbers[part], self.texts[part])  # validated again, on its own
 
     def record(self, k: int) -> RawRecord:
         return parse_json_line(self.numbers[k], self.texts[k])
@@ -142,23 +146,62 @@ class Engine:
     scratch: Path
 
 
-def validate_chunk(engine: Engine, source: str, chunk: Chunk, rules: ContractRules,
-                   ) -> tuple[pa.Table, list[tuple[RawRecord, str, str, str | None]]]:
-    """(valid rows with `i` and record_hash, rejected records): the bulk path first, then the
-    row validator for each row the bulk path was not sure of."""
+def bulk_taken(engine: Engine, source: str, chunk: Chunk, rules: ContractRules) -> pa.Table:
+    """The rows of the chunk the bulk path takes, read as a file by DuckDB when it can be."""
     block = chunk.as_file_bytes()
-    valid = None
     if block is not None:
         path = engine.scratch / "chunk.jsonl"
         path.write_bytes(block)
         try:
-            valid = validate_file(engine.con, source, str(path), rules)
+            return validate_file(engine.con, source, str(path), rules)
         except duckdb.Error:  # a line DuckDB's reader refuses: each line is checked on its own
-            valid = None
+            pass
+    lines = pa.table({"i": pa.array(range(len(chunk)), pa.int64()), "line": chunk.json_texts()})
+    return validate_lines(engine.con, source, lines, rules)
+
+
+def validated_ahead(chunks: Iterator[Chunk], engine: Engine, source: str, rules: ContractRules,
+                    lines_per_query: int = LINES_PER_QUERY) -> Iterator[Chunk]:
+    """The chunks, those of a JSON Lines file validated in bulk several at a time (a DuckDB
+    query costs about as much to plan as to run on ten thousand rows); each is still stored in
+    a transaction of its own."""
+    group: list[Lines] = []
+    for chunk in chunks:
+        if not isinstance(chunk, Lines):
+            yield from _with_taken(group, engine, source, rules)
+            group = []
+            yield chunk
+            continue
+        group.append(chunk)
+        if sum(len(c) for c in group) >= lines_per_query:
+            yield from _with_taken(group, engine, source, rules)
+            group = []
+    yield from _with_taken(group, engine, source, rules)
+
+
+def _with_taken(group: list[Lines], engine: Engine, source: str,
+                rules: ContractRules) -> Iterator[Lines]:
+    if not group:
+        return
+    taken = bulk_taken(engine, source, Lines([n for c in group for n in c.numbers],
+                                             [t for c in group for t in c.texts]), rules)
+    index, start = taken.column("i"), 0
+    for chunk in group:
+        mine = pc.and_(pc.greater_equal(index, start), pc.less(index, start + len(chunk)))
+        part = taken.filter(mine)
+        at = part.schema.get_field_index("i")
+        chunk.taken = part.set_column(at, "i", pc.subtract(part.column("i"), start))
+        start += len(chunk)
+        yield chunk
+
+
+def validate_chunk(engine: Engine, source: str, chunk: Chunk, rules: ContractRules,
+                   ) -> tuple[pa.Table, list[tuple[RawRecord, str, str, str | None]]]:
+    """(valid rows with `i` and record_hash, rejected records): the bulk path first, then the
+    row validator for each row the bulk path was not sure of."""
+    valid = getattr(chunk, "taken", None)
     if valid is None:
-        lines = pa.table({"i": pa.array(range(len(chunk)), pa.int64()),
-                          "line": chunk.json_texts()})
-        valid = validate_lines(engine.con, source, lines, rules)
+        valid = bulk_taken(engine, source, chunk, rules)
     sure = set(valid.column("i").to_pylist())
     rows, bad = [], []
     validate, id_column = VALIDATORS[source], ID_COLUMN[source]
