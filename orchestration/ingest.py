@@ -299,7 +299,7 @@ def record_batch(conn: sa.Connection, report: IngestReport, *, source_file: str 
 def ingest_records(warehouse: Warehouse, source: str,
                    chunks: Iterable[list[RawRecord] | Chunk], *,
                    rules: ContractRules, source_file: str | None = None,
-                   file_sha256: str | None = None,
+                   file_sha256: str | Callable[[], str] | None = None,
                    progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
     """Ingest chunks of records into raw.<source>; one transaction per chunk."""
     if source not in SOURCES:
@@ -325,8 +325,8 @@ def ingest_records(warehouse: Warehouse, source: str,
             if progress:
                 progress(total)
         with conn.begin():
-            record_batch(conn, total, source_file=source_file, file_sha256=file_sha256,
-                         started_at=started)
+            record_batch(conn, total, source_file=source_file, started_at=started,
+                         file_sha256=file_sha256() if callable(file_sha256) else file_sha256)
     return total
 
 
@@ -342,7 +342,7 @@ def ingest_file(warehouse: Warehouse, source: str, path: str | Path, *, rules: C
                 chunk_size: int = 10_000,
                 progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
     """Ingest a JSON Lines, CSV or Parquet file of predictions or feedback."""
-    chunks = read_chunks(path, chunk_size)
-    return ingest_records(warehouse, source, chunks, rules=rules,
-                          source_file=str(Path(path).resolve()), file_sha256=file_sha256(path),
+    digest = hashlib.sha256()  # of the file, as the chunks read it (one pass over the file)
+    return ingest_records(warehouse, source, read_chunks(path, chunk_size, digest), rules=rules,
+                          source_file=str(Path(path).resolve()), file_sha256=digest.hexdigest,
                           progress=progress)

@@ -113,11 +113,15 @@ def _decoded(text: str | bytes | None) -> str | None:
         return None
 
 
-def read_lines(path: Path, chunk_size: int) -> Iterator[Lines]:
+def read_lines(path: Path, chunk_size: int, digest=None) -> Iterator[Lines]:
+    """Chunks of a JSON Lines file's non-empty lines; `digest` (a hashlib object) is fed the
+    file's bytes as they are read, so the file is read once."""
     numbers: list[int] = []
     texts: list[bytes] = []
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
+            if digest is not None:
+                digest.update(line)
             text = line.strip()
             if not text:
                 continue
@@ -130,11 +134,16 @@ def read_lines(path: Path, chunk_size: int) -> Iterator[Lines]:
         yield Lines(numbers, texts)
 
 
-def read_chunks(path: str | Path, chunk_size: int) -> Iterator[Chunk]:
-    """Chunks of at most `chunk_size` records of a JSON Lines, CSV or Parquet file."""
+def read_chunks(path: str | Path, chunk_size: int, digest=None) -> Iterator[Chunk]:
+    """Chunks of at most `chunk_size` records of a JSON Lines, CSV or Parquet file; `digest`,
+    if given, has seen the whole file once the chunks are read."""
     path = Path(path)
     if check_readable(path) == "jsonl":
-        return read_lines(path, chunk_size)
+        return read_lines(path, chunk_size, digest)
+    if digest is not None:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return (Records(chunk) for chunk in read_records(path, chunk_size))
 
 

@@ -199,3 +199,20 @@ def test_unreachable_database_is_a_clear_error():
     config = WarehouseConfig.from_env(target="postgres", pg_port=1, pg_database="nowhere")
     with pytest.raises(WarehouseError, match="cannot reach the postgres warehouse"):
         init_warehouse(Warehouse(config))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_the_batch_keeps_the_sha256_of_the_file_read_once(duckdb_config, tmp_path, fmt):
+    import hashlib
+
+    warehouse = Warehouse(duckdb_config)
+    init_warehouse(warehouse)
+    path = tmp_path / f"p.{fmt}"
+    if fmt == "jsonl":
+        write_jsonl(path, ["", json.dumps(GOOD[0]), "  ", json.dumps(GOOD[1])])
+    else:
+        pd.DataFrame([{**r, "features": json.dumps(r["features"])} for r in GOOD]).to_csv(
+            path, index=False)
+    ingest_file(warehouse, "predictions", path, rules=RULES, chunk_size=1)
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert warehouse.scalar("select file_sha256 from raw.ingestion_batches") == expected
