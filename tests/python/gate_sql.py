@@ -19,8 +19,12 @@ from orchestration.warehouse import WarehouseConfig
 
 # compiled in this order; each reads only inputs and the models before it
 CHAIN = ["candidate_evaluation_performance", "candidate_parity", "candidate_fairness_summary",
+         "int_gate_evaluations", "int_gate_auc_margin", "int_gate_fairness",
+         "int_gate_sensitive_importance", "int_gate_validation_auc_floor",
          "promotion_gate_checks", "promotion_gate"]
-MODEL_FOLDERS = {"candidate_parity": "fairness", "candidate_fairness_summary": "fairness"}
+MODEL_FOLDERS = {"candidate_parity": "marts/fairness",
+                 "candidate_fairness_summary": "marts/fairness",
+                 **{name: "intermediate" for name in CHAIN if name.startswith("int_")}}
 
 INPUT_TABLES = {
     "staging.stg_raw__evaluation_scores": {
@@ -55,7 +59,8 @@ INPUT_TABLES = {
 THRESHOLDS = {  # seeds/thresholds.csv, the gate's rows
     "promotion_delta": 0.01, "four_fifths_ratio": 0.8, "equalized_odds_bound": 0.1,
     "min_group_size": 30, "validation_auc_floor": 0.6, "sensitive_importance_share_max": 0.25,
-    "sensitive_importance_jump_max": 0.05}
+    "sensitive_importance_jump_max": 0.05, "bootstrap_resamples": 200,
+    "bootstrap_interval_level": 0.95, "bootstrap_seed": 20261202}
 OUTCOMES = pd.DataFrame({"model_name": "m", "value_kind": ["decision", "decision", "outcome",
                                                            "outcome"],
                          "value": ["approved", "declined", "repaid", "defaulted"],
@@ -65,9 +70,13 @@ OUTCOMES = pd.DataFrame({"model_name": "m", "value_kind": ["decision", "decision
 def compile_gate(config: WarehouseConfig, target_path: str | Path) -> dict[str, str]:
     """The compiled SQL of each model of CHAIN on this target."""
     run_dbt(["compile", "--select", *CHAIN], config, target_path=str(target_path), capture=True)
-    root = Path(target_path) / "compiled" / "vigie" / "models" / "marts"
-    return {name: (root / MODEL_FOLDERS.get(name, "ml") / f"{name}.sql").read_text()
+    root = Path(target_path) / "compiled" / "vigie" / "models"
+    return {name: (root / MODEL_FOLDERS.get(name, "marts/ml") / f"{name}.sql").read_text()
             for name in CHAIN}
+
+
+def relation_of(name: str) -> str:
+    return f"intermediate.{name}" if name.startswith("int_") else f"marts.{name}"
 
 
 def create_inputs(conn: sa.Connection) -> None:
@@ -118,7 +127,7 @@ def run_gate(engine: sa.Engine, compiled: dict[str, str], inputs: dict[str, pd.D
             if name == "candidate_parity" and from_parity:
                 continue
             if name != "candidate_parity":
-                conn.execute(sa.text(f"drop table if exists marts.{name}"))
+                conn.execute(sa.text(f"drop table if exists {relation_of(name)}"))
             else:
                 conn.execute(sa.text("delete from marts.candidate_parity"))
                 conn.execute(sa.text(f"insert into marts.candidate_parity "
@@ -126,7 +135,7 @@ def run_gate(engine: sa.Engine, compiled: dict[str, str], inputs: dict[str, pd.D
                                      f"select {', '.join(INPUT_TABLES['marts.candidate_parity'])} "
                                      f"from ({compiled[name]}) as parity"))
                 continue
-            conn.execute(sa.text(f"create table marts.{name} as {compiled[name]}"))
+            conn.execute(sa.text(f"create table {relation_of(name)} as {compiled[name]}"))
         checks = pd.read_sql(sa.text("select * from marts.promotion_gate_checks "
                                      "order by evaluation_id, check_name"), conn)
         gate = pd.read_sql(sa.text("select * from marts.promotion_gate order by evaluation_id"),
