@@ -1,12 +1,14 @@
 """`vigie ingest predictions` against DuckDB's own floor on the same JSON Lines file.
 
-    python -m bench.ingest_floor --rows 300000 [--file predictions.jsonl]
+    python -m bench.ingest_floor --rows 300000 [--file predictions.jsonl] [--baseline DIR]
 
 The floor is what DuckDB alone does with the file: read_json with the contract's columns, a
 SQL validation (the contract's rules that read_json can express), a record hash and an
 anti-join insert into raw.predictions of an empty warehouse made by `vigie init`. Both run in
 a child process of their own, one after the other in the same run, each timed from start to
 exit (interpreter start included) with its peak RSS; the load average is printed with them.
+--baseline DIR also times `vigie ingest` of another checkout of Vigie (say, the commit before
+a change, from `git archive`), in the same run, with the same interpreter.
 """
 
 from __future__ import annotations
@@ -72,13 +74,17 @@ def init_warehouse_at(path: Path, env: dict[str, str]) -> None:
     assert path.exists(), path
 
 
-def measure(path: Path, workdir: Path) -> dict[str, dict]:
+def measure(path: Path, workdir: Path, baseline: Path | None) -> dict[str, dict]:
     results = {}
-    for name in ("floor", "vigie"):
+    for name in ("floor", "vigie") + (("baseline",) if baseline else ()):
         database = workdir / f"{name}.duckdb"
         env = dict(os.environ, VIGIE_DUCKDB_PATH=str(database))
         init_warehouse_at(database, env)
-        if name == "floor":
+        if name == "baseline":
+            env = dict(env, PYTHONPATH=str(baseline), VIGIE_PROJECT_DIR=str(baseline))
+            command = ["sh", "-c", f'cd "{baseline}" && exec "{sys.executable}" -m '
+                       f'orchestration.cli ingest predictions "{path}" --target duckdb']
+        elif name == "floor":
             script = (f"import duckdb; con = duckdb.connect({str(database)!r}); "
                       f"con.execute({floor_sql(path)!r}); con.close()")
             command = [sys.executable, "-c", script]
@@ -94,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--file", type=Path, help="an existing file (else one is simulated)")
+    parser.add_argument("--baseline", type=Path, help="another checkout of Vigie to time too")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -103,14 +110,16 @@ def main() -> None:
         rows = sum(1 for _ in path.open("rb"))
         size_mib = path.stat().st_size / 2**20
         load_before = os.getloadavg()
-        results = measure(path.resolve(), workdir)
+        results = measure(path.resolve(), workdir, args.baseline)
     print(f"{rows:,} predictions ({size_mib:,.0f} MiB JSON Lines), load average before "
           f"{load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}")
     for name, result in results.items():
         print(f"  {name:6s} {result['seconds']:6.1f} s  {rows / result['seconds']:9,.0f} rows/s  "
               f"peak RSS {result['peak_rss_mib']:6,.0f} MiB  load after {result['load'][0]:.2f}")
-    ratio = results["vigie"]["seconds"] / results["floor"]["seconds"]
-    print(f"  vigie / floor = {ratio:.2f}x (target <= 1.5x)")
+    for name in results:
+        if name != "floor":
+            ratio = results[name]["seconds"] / results["floor"]["seconds"]
+            print(f"  {name} / floor = {ratio:.2f}x (target <= 1.5x)")
 
 
 if __name__ == "__main__":
