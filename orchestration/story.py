@@ -19,7 +19,9 @@ import pandas as pd
 from orchestration.assets.io import read_frame
 from orchestration.assets.keys import REASON_TAG, TRIGGER_TAG
 from orchestration.jobs import MONITORING_JOB, REGISTRY_MARTS_JOB, RETRAINING_JOB, SIMULATION_JOB
-from orchestration.sensors import SENSORS
+from orchestration.seed_config import thresholds
+from orchestration.sensors import DECISION_SENSORS, SENSORS
+from orchestration.story_lines import decision_lines, drift_periods, first_alert_day, parity_lines
 from orchestration.warehouse import Warehouse
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s - %(message)s"
@@ -77,43 +79,38 @@ def sensor_requests(defs: dg.Definitions, sensor_name: str,
 
 @dataclass
 class Story:
-    """What `vigie run` tells: drift by day, the triggers that fired, the promotion decision."""
+    """What `vigie run` tells: drift by day, production's parity, the triggers that fired, each
+    promotion decision with its gate checks, and the mitigation that answered a block."""
 
     drift_by_day: pd.DataFrame
+    parity: pd.DataFrame | None = None
+    four_fifths_bound: float = 0.8
     triggers: list[str] = field(default_factory=list)
     decisions: pd.DataFrame | None = None
+    checks: pd.DataFrame | None = None
+    # How each version was trained (the registry's registrations, staging.stg_raw__model_registry)
+    registrations: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         lines = ["drift status by day (production traffic):"]
         lines += [f"  {line}" for line in drift_periods(self.drift_by_day)] or ["  (no days)"]
+        if self.parity is not None:
+            lines += parity_lines(self.parity, first_alert_day(self.drift_by_day),
+                                  self.four_fifths_bound)
         lines.append("retraining triggers: " + ("; ".join(self.triggers) if self.triggers
                                                  else "none fired, no retraining"))
-        if self.decisions is not None:
-            for row in self.decisions.itertuples():
-                lines.append(f"promotion decision: {row.candidate_version} vs "
-                             f"{row.production_version}: {row.decision.upper()} "
-                             f"(candidate AUC {row.candidate_auc:.3f}, production AUC "
-                             f"{row.production_auc:.3f}, delta {row.auc_delta:+.3f})")
-                lines.append(f"  reasons: {row.reasons}")
+        checks = self.checks if self.checks is not None else pd.DataFrame(
+            columns=["evaluation_id"])
+        trained = ({} if self.registrations is None else
+                   self.registrations.set_index("model_version").to_dict("index"))
+        for decision in ([] if self.decisions is None
+                         else self.decisions.to_dict("records")):
+            rows = checks.loc[checks["evaluation_id"] == decision["evaluation_id"]]
+            lines += decision_lines(decision, rows.to_dict("records"),
+                                    trained.get(decision["candidate_version"], {}))
         lines.append("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items()))
         return "\n".join(lines)
-
-
-def drift_periods(days: pd.DataFrame) -> list[str]:
-    """Consecutive days with the same status, as one line each with the largest drift share."""
-    lines, start = [], 0
-    rows = days.reset_index(drop=True)
-    for i in range(1, len(rows) + 1):
-        if i == len(rows) or rows.loc[i, "status"] != rows.loc[start, "status"]:
-            block = rows.iloc[start:i]
-            worst = block.loc[block["drift_share"].idxmax()]
-            features = f": {worst['drifted_features']}" if worst["drifted_features"] else ""
-            lines.append(f"{block['window_date'].iloc[0]} .. {block['window_date'].iloc[-1]} "
-                         f"{rows.loc[start, 'status']} (max drift share "
-                         f"{worst['drift_share']:.2f}{features})")
-            start = i
-    return lines
 
 
 def run_story(defs: dg.Definitions, wh: Warehouse, *, instance: dg.DagsterInstance,
@@ -147,16 +144,46 @@ def run_story(defs: dg.Definitions, wh: Warehouse, *, instance: dg.DagsterInstan
     if requests:
         tags = {TRIGGER_TAG: ",".join(r.tags[TRIGGER_TAG] for r in requests),
                 REASON_TAG: requests[0].tags[REASON_TAG]}
-        # A blocked candidate fails its blocking checks: an expected outcome, not an error.
-        result = step("retrain", RETRAINING_JOB, tags=tags, raise_on_error=False)
-        if not result.success:
-            progress(f"retraining run {result.run_id} did not finish: a blocked candidate "
-                     f"stops at its blocking checks (details in {log_file})")
+        retrain(step, "retrain", {}, tags, log_file, progress)
+        # A naive candidate blocked for fairness is answered by a mitigated one: the sensor on
+        # the decision record asks for it, and it runs here as a daemon would run it.
+        with output_to(log_file):
+            answers = [r for sensor in DECISION_SENSORS
+                       for r in sensor_requests(defs, sensor.name, instance)]
+        for request in answers:
+            line = f"{request.tags[TRIGGER_TAG]}: {request.tags[REASON_TAG]}"
+            story.triggers.append(line)
+            progress(f"trigger fired, {line}")
+            retrain(step, "mitigated retrain", request.run_config, request.tags, log_file,
+                    progress)
         step("registry marts", REGISTRY_MARTS_JOB)
         story.decisions = read_frame(wh, "select * from marts.promotion_decisions "
                                          "order by decided_at")
+        story.registrations = read_frame(
+            wh, "select model_version, training_method, answers_version "
+                "from staging.stg_raw__model_registry where registry_event = 'registered'")
+        story.checks = read_frame(wh, "select * from marts.promotion_gate_checks")
+    story.parity = production_parity(wh)
+    story.four_fifths_bound = thresholds(wh.config.project_dir)["four_fifths_ratio"]
     timings["total"] = time.perf_counter() - started
     return story
+
+
+def retrain(step: Callable, name: str, run_config: dict, tags: dict, log_file: Path,
+            progress: Callable[[str], None]) -> None:
+    """One retraining run; a blocked candidate is reported, not raised."""
+    # A blocked candidate fails its blocking checks: an expected outcome, not an error.
+    result = step(name, RETRAINING_JOB, run_config=run_config, tags=tags, raise_on_error=False)
+    if not result.success:
+        progress(f"{name} run {result.run_id} did not finish: a blocked candidate stops at "
+                 f"its blocking checks (details in {log_file})")
+
+
+def production_parity(wh: Warehouse) -> pd.DataFrame:
+    """marts.fairness_summary: each day's demographic parity ratio of the served versions."""
+    return read_frame(wh, "select window_date, model_version, attribute, "
+                          "demographic_parity_ratio from marts.fairness_summary "
+                          "where demographic_parity_ratio is not null order by window_date")
 
 
 def production_drift(wh: Warehouse) -> pd.DataFrame:
