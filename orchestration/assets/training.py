@@ -67,7 +67,10 @@ class TrainingConfig(dg.Config):
     """
 
     seed: int = 7
-    validation_fraction: float = 0.25
+    # The gate judges on the held-out rows: 40 % of the labelled rows, so that its smallest
+    # group (customers aged 60+, ~5 %) keeps several hundred rows and equalized odds, a
+    # difference of rates on that group's defaulters, is not mostly noise (±0.05 at 25 %).
+    validation_fraction: float = 0.4
     num_boost_round: int = 100
     params: dict[str, float] = {}
     exclude_features: list[str] = []
