@@ -54,6 +54,10 @@ INPUT_TABLES = {
         "is_sensitive": "boolean"},
     "intermediate.int_validation_auc": {"model_name": "varchar", "model_version": "varchar",
                                         "validation_auc": "double precision"},
+    "staging.stg_raw__model_registry": {
+        "registry_event_id": "varchar", "model_name": "varchar", "model_version": "varchar",
+        "registry_event": "varchar", "stage": "varchar", "recorded_at": "timestamp",
+        "training_method": "varchar", "answers_version": "varchar"},
 }
 
 THRESHOLDS = {  # seeds/thresholds.csv, the gate's rows

@@ -19,6 +19,18 @@ decisions as (
     select * from registry where registry_event in ('approved', 'blocked', 'skipped')
 ),
 
+-- how the candidate was trained, from its registration (a mitigated one names the blocked
+-- candidate it answers)
+registered as (
+    select
+        model_name,
+        model_version,
+        max(training_method) as training_method,
+        max(answers_version) as answers_version
+    from registry
+    group by model_name, model_version
+),
+
 -- the latest evaluation of the candidate gated before the decision was recorded
 latest_evaluation as (
     select
@@ -90,13 +102,24 @@ final as (
         cast(gate.decision as {{ dbt.type_string() }}) as gate_decision,
         cast(case when decisions.registry_event = 'approved' then 'promoted'
                   else decisions.registry_event end as {{ dbt.type_string() }}) as decision,
-        cast(decisions.reason as {{ dbt.type_string() }}) as reasons
+        cast(decisions.reason as {{ dbt.type_string() }}) as reasons,
+        cast(gate.groups_too_small as {{ dbt.type_string() }}) as groups_too_small,
+        cast(coalesce(decisions.training_method, registered.training_method)
+             as {{ dbt.type_string() }}) as training_method,
+        cast(coalesce(decisions.answers_version, registered.answers_version)
+             as {{ dbt.type_string() }}) as answers_version,
+        cast(gate.production_failed_checks as {{ dbt.type_string() }})
+            as production_failed_checks,
+        cast(gate.production_way_out as {{ dbt.type_string() }}) as production_way_out
     from decisions
     left join latest_evaluation
         on decisions.registry_event_id = latest_evaluation.registry_event_id
         and latest_evaluation.evaluation_rank = 1
     left join gate on latest_evaluation.evaluation_id = gate.evaluation_id
     left join check_columns on latest_evaluation.evaluation_id = check_columns.evaluation_id
+    left join registered
+        on decisions.model_name = registered.model_name
+        and decisions.model_version = registered.model_version
 )
 
 select * from final
