@@ -211,6 +211,19 @@ from clean
 """
 
 SQL = {"predictions": PREDICTIONS_SQL, "feedback": FEEDBACK_SQL}
+# What the queries return (for a chunk too small to be worth one: the row validator's rows).
+SCHEMAS = {
+    "predictions": pa.schema([
+        ("i", pa.int64()), ("prediction_id", pa.string()), ("model_name", pa.string()),
+        ("model_version", pa.string()), ("scored_at", pa.timestamp("us")),
+        ("entity_id", pa.string()), ("features", pa.string()), ("score", pa.float64()),
+        ("decision", pa.string()), ("latency_ms", pa.float64()), ("record_hash", pa.string())]),
+    "feedback": pa.schema([
+        ("i", pa.int64()), ("feedback_id", pa.string()), ("prediction_id", pa.string()),
+        ("received_at", pa.timestamp("us")), ("kind", pa.string()), ("outcome", pa.string()),
+        ("rating", pa.int32()), ("event", pa.string()), ("comment", pa.string()),
+        ("record_hash", pa.string())]),
+}
 FIELDS = {"predictions": PREDICTION_FIELDS, "feedback": FEEDBACK_FIELDS}
 
 

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models_ml.bulk_validation import LENIENT_JSON, validate_file, validate_lines
+from models_ml.bulk_validation import LENIENT_JSON, SCHEMAS, validate_file, validate_lines
 from models_ml.raw_validation import (
     UNREADABLE,
     ContractRules,
@@ -27,6 +27,7 @@ from models_ml.raw_validation import (
 from orchestration.readers import RawRecord, check_readable, parse_json_line, read_records
 
 LINES_PER_QUERY = 50_000
+SMALL_CHUNK = 64  # rows; below it the row validator is faster than planning a bulk query
 ID_COLUMN = {"predictions": "prediction_id", "feedback": "feedback_id"}
 VALIDATORS = {"predictions": validate_prediction, "feedback": validate_feedback}
 
@@ -156,7 +157,10 @@ class Engine:
 
 
 def bulk_taken(engine: Engine, source: str, chunk: Chunk, rules: ContractRules) -> pa.Table:
-    """The rows of the chunk the bulk path takes, read as a file by DuckDB when it can be."""
+    """The rows of the chunk the bulk path takes, read as a file by DuckDB when it can be; none
+    of a chunk too small to pay for a query (one HTTP request's rows): the row validator's."""
+    if len(chunk) < SMALL_CHUNK:
+        return SCHEMAS[source].empty_table()
     block = chunk.as_file_bytes()
     if block is not None:
         path = engine.scratch / "chunk.jsonl"

@@ -216,3 +216,21 @@ def test_the_batch_keeps_the_sha256_of_the_file_read_once(duckdb_config, tmp_pat
     ingest_file(warehouse, "predictions", path, rules=RULES, chunk_size=1)
     expected = hashlib.sha256(path.read_bytes()).hexdigest()
     assert warehouse.scalar("select file_sha256 from raw.ingestion_batches") == expected
+
+
+def test_a_file_large_enough_for_the_bulk_path_gives_the_same_counts(warehouse, tmp_path):
+    # Chunks under ingest_chunks.SMALL_CHUNK rows go to the row validator; this one is bulk
+    # validated (read by DuckDB as a file), the bad rows settled by the row validator.
+    init_warehouse(warehouse)
+    good = [json.dumps(prediction(f"g{i}", score=i / 200)) for i in range(150)]
+    lines = good[:70] + [line for line, _ in BAD] + good[70:] + [good[3]]
+    path = write_jsonl(tmp_path / "p.jsonl", lines)
+    report = ingest_file(warehouse, "predictions", path, rules=RULES, chunk_size=100)
+    # BAD's last row repeats p0 with another score; this file has no other p0, so it is stored.
+    assert (report.received, report.accepted, report.already_present, report.quarantined) == (
+        len(lines), 151, 1, len(BAD) - 1)
+    expected = pd.Series([reason for _, reason in BAD[:-1]]).value_counts().to_dict()
+    assert quarantine_reasons(warehouse) == expected
+    again = ingest_file(warehouse, "predictions", path, rules=RULES, chunk_size=100)
+    assert (again.accepted, again.already_present, again.quarantined) == (0, 152, len(BAD) - 1)
+    assert warehouse.scalar("select count(*) from raw.predictions") == 151
