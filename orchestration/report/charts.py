@@ -58,7 +58,8 @@ def drift_heatmap(feature_drift: pd.DataFrame) -> str:
                            aggfunc="first", dropna=False)
     fig = go.Figure(go.Heatmap(z=psi.to_numpy(), x=psi.columns, y=psi.index,
                                colorscale="YlOrRd", zmin=0, zmax=PSI_COLOUR_MAX,
-                               colorbar={"title": f"PSI (≥ {PSI_COLOUR_MAX:g}: darkest)"},
+                               colorbar={"title": {"text": f"PSI (≥ {PSI_COLOUR_MAX:g}: darkest)",
+                                                   "side": "right"}},
                                hovertemplate="%{y} %{x|%Y-%m-%d}: PSI %{z:.3f}<extra></extra>"))
     drifted = rows[rows["is_drifted"].fillna(False).astype(bool)]
     fig.add_trace(go.Scatter(

@@ -46,6 +46,8 @@ def checks_table(checks: pd.DataFrame) -> pd.DataFrame:
                                     _column(checks, "production_ci_high"), strict=True)],
         "production passed": _column(checks, "production_passed"),
         "detail": checks["detail"],
+        "groups too small": _column(checks, "groups_too_small"),
+        "production detail": _column(checks, "production_detail"),
     })
 
 
