@@ -14,8 +14,9 @@ from pathlib import Path
 
 FAIRNESS_CHECKS = ("four_fifths", "equalized_odds", "sensitive_importance")
 HEADER = ("| seed | candidate | method | AUC | production AUC | delta | four-fifths [95 % CI] "
-          "| equalized odds [95 % CI] | sensitive share | decision | failed fairness checks |")
-RULE = "|" + "---|" * 11
+          "| equalized odds [95 % CI] | sensitive share | production four-fifths, equalized odds "
+          "(same rows) | decision | failed fairness checks |")
+RULE = "|" + "---|" * 12
 
 
 def _number(value, digits: int = 3) -> str:
@@ -29,6 +30,13 @@ def _with_interval(check: dict | None) -> str:
     if check.get("ci_low") is not None and check.get("ci_high") is not None:
         text += f" [{_number(check['ci_low'])}, {_number(check['ci_high'])}]"
     return text + ("" if check.get("passed") else " ✗")
+
+
+def _production(check: dict | None) -> str:
+    if not check or check.get("production_observed") is None:
+        return "n/a"
+    return _number(check["production_observed"]) + (
+        "" if check.get("production_passed") else " ✗")
 
 
 def failed_fairness(candidate: dict) -> list[str]:
@@ -65,7 +73,9 @@ def _rows(result: dict) -> list[str]:
             f"| {_number(candidate.get('auc_delta'))} "
             f"| {_with_interval(candidate.get('four_fifths'))} "
             f"| {_with_interval(candidate.get('equalized_odds'))} "
-            f"| {_number(share.get('observed'))} | {candidate.get('decision')} "
+            f"| {_number(share.get('observed'))} "
+            f"| {_production(candidate.get('four_fifths'))}, "
+            f"{_production(candidate.get('equalized_odds'))} | {candidate.get('decision')} "
             f"| {', '.join(failed_fairness(candidate)) or '-'} |")
     return lines
 
