@@ -36,6 +36,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 # The code a run measures: a change here since the commit marks the run "+dirty".
 MEASURED_PATHS = ("orchestration", "models_ml")
+# What the runs say, written by hand after a run, appended to the generated section.
+NOTES = RESULTS_DIR / "api-load-notes.md"
 FEATURES = {"sex": "female", "age": 41, "job": 2, "housing": "own",
             "saving_accounts": "little", "checking_account": "moderate",
             "credit_amount": 2300.0, "duration": 24, "purpose": "car"}
@@ -202,6 +204,7 @@ def markdown(results: list[dict]) -> str:
         "| requests | requests/s | p50 | p95 | failures | raw.predictions = acknowledged |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows, "",
+        *([NOTES.read_text().rstrip(), ""] if NOTES.exists() else []),
     ])
 
 
