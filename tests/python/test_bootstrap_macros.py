@@ -1,0 +1,71 @@
+"""The bootstrap's engine-level pieces (macros/stats/bootstrap.sql) compiled by dbt and run on
+DuckDB and PostgreSQL: the Poisson(1) inverse CDF on hand-worked uniforms and against scipy, and
+md5_integer against Python's hashlib."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from conftest import make_config
+from scipy import stats
+
+from orchestration.dbt_runner import run_dbt
+
+# u → k: P(X <= k) = e^-1 sum_{j<=k} 1/j! is 0.367879, 0.735759, 0.919699, 0.981012, 0.996340,
+# 0.999406, 0.999917, ..., 0.9999999899 (k = 10), 0.9999999992 (k = 11); k is the smallest with
+# P(X <= k) > u
+HAND_WORKED = [(0.0, 0), (0.3678, 0), (0.3679, 1), (0.7357, 1), (0.7358, 2), (0.9196, 2),
+               (0.9197, 3), (0.981, 3), (0.9811, 4), (0.9963, 4), (0.99635, 5), (0.9995, 6),
+               (0.99999999, 11), (0.9999999995, 12)]
+WORDS = ["a", "vigie", "p-01-00042|17|20261202"]
+
+
+@pytest.fixture(scope="module",
+                params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def run_inline(request, tmp_path_factory):
+    """Compile an inline query with the project's macros on the target and run it."""
+    tmp = tmp_path_factory.mktemp(f"bootstrap_{request.param}")
+    config, drop = make_config(request.param, tmp)
+    engine = sa.create_engine(config.url(), poolclass=sa.pool.NullPool)
+
+    def run(sql: str) -> list[tuple]:
+        proc = run_dbt(["compile", "--quiet", "--inline", sql], config,
+                       target_path=str(tmp / "dbt_target"), capture=True)
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(proc.stdout.strip()))]
+
+    yield run
+    engine.dispose()
+    drop()
+
+
+def values(column: str, items: list) -> str:
+    rows = ", ".join(f"({v!r})" for v in items)  # repr quotes text as SQL does
+    return f"(values {rows}) as t({column})"
+
+
+def test_poisson_inverse_cdf_on_hand_worked_uniforms(run_inline):
+    us = [u for u, _ in HAND_WORKED]
+    rows = run_inline("select u, {{ vigie.poisson_one_inverse_cdf('u') }} as k from "
+                      + values("u", us) + " order by u")
+    assert [int(k) for _, k in rows] == [k for _, k in HAND_WORKED]
+
+
+def test_poisson_inverse_cdf_equals_scipy_ppf(run_inline):
+    us = np.random.default_rng(4).random(400).round(12).tolist()
+    rows = run_inline("select u, {{ vigie.poisson_one_inverse_cdf('u') }} as k from "
+                      + values("u", us) + " order by u")
+    got = np.array([k for _, k in rows])
+    expected = stats.poisson(1).ppf(np.sort(us))  # smallest k with CDF(k) >= u (u never = CDF)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_md5_integer_is_the_first_32_bits_of_md5(run_inline):
+    sql = ("select w, {{ vigie.md5_integer('w') }} as h from "
+           + values("w", [w.replace("'", "''") for w in WORDS]) + " order by w")
+    rows = dict(run_inline(sql))
+    for word in WORDS:
+        assert int(rows[word]) == int(hashlib.md5(word.encode()).hexdigest()[:8], 16)
