@@ -36,6 +36,11 @@ def decision_metadata(verdict: GateVerdict, checks) -> dict:
             "evaluation_id": verdict.evaluation_id, "candidate_auc": verdict.candidate_auc,
             "production_auc": verdict.production_auc, "auc_delta": verdict.auc_delta,
             "reasons": verdict.reasons,
+            "training_method": verdict.training_method or "unknown",
+            "answers_version": verdict.answers_version or "none",
+            "groups_too_small": verdict.groups_too_small or "none",
+            "production_failed_checks": verdict.production_failed_checks or "none",
+            "production_way_out": verdict.production_way_out or "none (production passes)",
             "comparison": dg.MetadataValue.md(markdown_table(summary)),
             "gate": dg.MetadataValue.md(markdown_table(checks.to_dict("records")))}
 
@@ -67,6 +72,9 @@ def build_promotion_decision(gate_marts: list[dg.AssetKey]) -> dg.AssetsDefiniti
         event_id = record_decision(wh, verdict)
         context.log.info(f"{candidate} vs {production or 'none'}: {verdict.decision} — "
                          f"{verdict.reasons}")
+        if verdict.production_failed_checks:
+            context.log.warning(f"production {production} fails {verdict.production_failed_checks}"
+                                f" on the same rows; way out: {verdict.production_way_out}")
         metadata = decision_metadata(verdict, checks)
         yield dg.MaterializeResult(asset_key=PROMOTION_DECISION_KEY, metadata=metadata)
         yield dg.MaterializeResult(asset_key=DECISION_RECORD_KEY, metadata={

@@ -64,10 +64,20 @@ def build_gate_checks() -> dg.AssetChecksDefinition:
                 passed=bool(row.passed),
                 severity=dg.AssetCheckSeverity.WARN if skipped else dg.AssetCheckSeverity.ERROR,
                 metadata={"detail": str(row.detail), "is_assessable": bool(row.is_assessable),
-                          "observed": _float(row.observed), "bound": _float(row.bound),
+                          "observed": _float(row.observed), "ci_low": _float(row.ci_low),
+                          "ci_high": _float(row.ci_high), "bound": _float(row.bound),
+                          "production_observed": _float(row.production_observed),
+                          "production_passed": _verdict(row.production_passed),
                           "evaluation_id": evaluation_id})
 
     return promotion_gate
+
+
+def _verdict(value: object) -> str:
+    """passed / failed, or 'not applicable' (no production, or the AUC margin)."""
+    if value is None or value != value:
+        return "not applicable"
+    return "passed" if bool(value) else "failed"
 
 
 def _float(value: object) -> float | None:

@@ -35,10 +35,16 @@ def write_gate_marts(wh: Warehouse, decision: str, checks: list[tuple[str, bool]
     wh.execute("create or replace table marts.promotion_gate as select "
                f"'{EVAL}' as evaluation_id, '{decision}' as decision, 'the reasons' as reasons, "
                "0.8 as candidate_auc, 0.7 as production_auc, 0.1 as auc_delta, "
-               "0.01 as promotion_delta")
+               "0.01 as promotion_delta, 'mitigated' as training_method, "
+               "'v1b' as answers_version, null as groups_too_small, "
+               "'four_fifths' as production_failed_checks, "
+               "'promote the mitigated candidate v2' as production_way_out")
     rows = pd.DataFrame([{"evaluation_id": EVAL, "check_name": name, "passed": passed,
-                          "is_assessable": True, "observed": 0.5, "bound": 0.8,
-                          "detail": f"{name} says so"} for name, passed in checks])
+                          "is_assessable": True, "observed": 0.5, "ci_low": 0.45,
+                          "ci_high": 0.55, "bound": 0.8, "detail": f"{name} says so",
+                          "production_observed": 0.4, "production_ci_low": 0.35,
+                          "production_ci_high": 0.45, "production_passed": False}
+                         for name, passed in checks])
     with wh.connect() as conn:
         conn.connection.driver_connection.register("rows", rows)
         conn.connection.driver_connection.execute(
@@ -71,6 +77,8 @@ def test_a_check_missing_from_the_mart_is_a_failed_row(wh):
     assert checks.loc[["auc_margin", "four_fifths"], "passed"].all()
     missing = checks.loc[["equalized_odds", "sensitive_importance", "validation_auc_floor"]]
     assert not missing["passed"].any() and not missing["is_assessable"].any()
+    assert checks.loc["four_fifths", "ci_low"] == 0.45
+    assert not checks.loc["four_fifths", "production_passed"]
 
 
 @pytest.mark.parametrize(("decision", "event", "stage"), [
@@ -82,9 +90,12 @@ def test_the_verdict_is_recorded_as_the_mart_says(wh, decision, event, stage):
     assert (verdict.decision, verdict.reasons, verdict.auc_delta) == (decision, "the reasons",
                                                                       0.1)
     gate.record_decision(wh, verdict)
+    assert (verdict.training_method, verdict.production_failed_checks) == ("mitigated",
+                                                                          "four_fifths")
     row = wh.query_df("select event, stage, reason, details from raw.model_registry "
                       "where model_version = 'v2' order by recorded_at desc").iloc[0]
     assert (row["event"], row["stage"], row["reason"]) == (event, stage, "the reasons")
     assert json.loads(row["details"])["evaluation_id"] == EVAL
+    assert json.loads(row["details"])["production_way_out"] == "promote the mitigated candidate v2"
     # recording changes no production stage: only production_model does, past the checks
     assert registry.production_version(wh, "m").model_version == "v1"
