@@ -74,10 +74,11 @@ def browser_required() -> bool:
                    os.environ.get("VIGIE_REQUIRE_POSTGRES"))
 
 
-@pytest.fixture(scope="session", name="browser")
+@pytest.fixture(scope="module", name="browser")
 def browser_fixture() -> Iterator[object]:
-    """One headless Chromium for the session; without one a skip saying why, or a failure
-    where the browser is required."""
+    """One headless Chromium per test module (each module that imports this fixture has its
+    own, and Playwright's sync API runs one at a time); without one a skip saying why, or a
+    failure where the browser is required."""
     missing = []
     if not CHROMIUM.exists():
         missing.append(f"no Chromium at {CHROMIUM} (apt-get install chromium)")

@@ -19,7 +19,7 @@ from report_frames import mart_frames
 from orchestration.report import render_report
 from orchestration.warehouse import WarehouseConfig
 
-# the browser (session scope) comes before the module's warehouse: no browser, no build
+# the browser comes before the module's warehouse: no browser, no build
 pytestmark = pytest.mark.usefixtures("browser")
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 DAYS, PER_DAY = 6, 150
