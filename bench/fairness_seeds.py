@@ -150,6 +150,21 @@ def _plain(value):
     return value
 
 
+def regate(root: Path, result: dict) -> dict:
+    """The gate marts rebuilt on a stored warehouse (the current project's gate SQL and
+    thresholds), then its rows read again: for seeds run before a change of the gate."""
+    from orchestration.dbt_runner import run_dbt
+    from orchestration.warehouse import Warehouse, WarehouseConfig
+
+    config = WarehouseConfig.from_env(target="duckdb", duckdb_path=str(root / "vigie.duckdb"))
+    target = str(root.parent / "dbt_target_regate")
+    run_dbt(["seed", "--select", "thresholds"], config, target_path=target, capture=True)
+    run_dbt(["run", "--select", "int_evaluation_groups+", "feature_importance+",
+             "candidate_evaluation_performance+", "int_gate_evaluations+",
+             "--exclude", *REGISTRY_MARTS], config, target_path=target, capture=True)
+    return {**result, "candidates": gate_rows(Warehouse(config)), "regated": True}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fairness_seeds")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,11 +180,21 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("--days", "--per-day", "--seed"):
         one.add_argument(name, type=int, required=True)
     sub.add_parser("table", help="write docs/fairness-seeds.md from the results")
+    again = sub.add_parser("regate", help="rebuild the gate marts of stored seeds, read again")
+    again.add_argument("names", nargs="+", help="result names, e.g. clean-60x1000-seed1")
+    again.add_argument("--work", default="/tmp/vigie-fairness-seeds")
     args = parser.parse_args(argv)
     if args.command == "table":
         from bench.fairness_table import write_table
         write_table(sorted(RESULTS_DIR.glob("*.json")), DOC)
         log(f"wrote {DOC}")
+        return 0
+    if args.command == "regate":
+        for name in args.names:
+            path = RESULTS_DIR / f"{name}.json"
+            result = regate(Path(args.work) / name, json.loads(path.read_text()))
+            path.write_text(json.dumps(result, indent=1, default=str))
+            log(f"{path.name}: gate marts rebuilt and read again")
         return 0
     if args.command == "one":
         root = Path(args.work) / f"{args.scenario}-{args.days}x{args.per_day}-seed{args.seed}"

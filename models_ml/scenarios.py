@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -69,8 +69,12 @@ class LabelOracle:
     numeric_std: dict[str, float]
     coef: dict[str, np.ndarray]
     intercept: float
-    # Added to the logit of each sex × age band group (see fit_label_oracle).
+    # Per sex × age band group: the logit is stretched about the group's centre by its scale
+    # (every group's risk as spread out as the whole population's), then shifted by its offset
+    # (every group's mean risk the same); see fit_label_oracle.
     group_offsets: dict[str, float]
+    group_centers: dict[str, float] = field(default_factory=dict)
+    group_scales: dict[str, float] = field(default_factory=dict)
 
     def default_probability(self, features: pd.DataFrame) -> np.ndarray:
         """sigmoid(intercept + one-hot and standardized numeric effects + group offset)."""
@@ -84,8 +88,12 @@ class LabelOracle:
             codes = category_codes(features[name], cats)
             effects = np.append(self.coef[name], 0.0)  # code -1 (null/unseen) → no effect
             logit += effects[codes]
-        offsets = pd.Series(_oracle_groups(features)).map(self.group_offsets).fillna(0.0)
-        return 1.0 / (1.0 + np.exp(-(logit + offsets.to_numpy(dtype=float))))
+        groups = pd.Series(_oracle_groups(features))
+        center = groups.map(self.group_centers).fillna(0.0).to_numpy(dtype=float)
+        scale = groups.map(self.group_scales).fillna(1.0).to_numpy(dtype=float)
+        offset = groups.map(self.group_offsets).fillna(0.0).to_numpy(dtype=float)
+        logit = center + scale * (logit - center) + offset
+        return 1.0 / (1.0 + np.exp(-logit))
 
     def with_flipped(self, names: Sequence[str]) -> LabelOracle:
         """The same oracle with the effects of `names` negated."""
@@ -158,9 +166,18 @@ def fit_label_oracle(german: pd.DataFrame) -> LabelOracle:
             coef[name][:] = 0.0
         start += size
     oracle = LabelOracle(categories, means, stds, coef, float(result.x[0]), {})
-    logit = np.log(oracle.default_probability(features)) - np.log1p(
-        -oracle.default_probability(features))
-    return replace(oracle, group_offsets=_equalizing_offsets(logit, _oracle_groups(features)))
+    groups = _oracle_groups(features)
+    logit = _logit(oracle.default_probability(features))
+    frame = pd.DataFrame({"group": groups, "logit": logit})
+    centers = frame.groupby("group")["logit"].mean()
+    scales = float(np.std(logit)) / frame.groupby("group")["logit"].std(ddof=0).clip(lower=1e-6)
+    oracle = replace(oracle, group_centers=centers.to_dict(), group_scales=scales.to_dict())
+    logit = _logit(oracle.default_probability(features))
+    return replace(oracle, group_offsets=_equalizing_offsets(logit, groups))
+
+
+def _logit(probability: np.ndarray) -> np.ndarray:
+    return np.log(probability) - np.log1p(-probability)
 
 
 def check_scenario(scenario: str) -> None:
