@@ -161,6 +161,7 @@ def regate(root: Path, result: dict) -> dict:
     run_dbt(["seed", "--select", "thresholds"], config, target_path=target, capture=True)
     run_dbt(["run", "--select", "int_evaluation_groups+", "feature_importance+",
              "candidate_evaluation_performance+", "int_gate_evaluations+",
+             "stg_raw__model_registry",
              "--exclude", *REGISTRY_MARTS], config, target_path=target, capture=True)
     return {**result, "candidates": gate_rows(Warehouse(config)), "regated": True}
 
