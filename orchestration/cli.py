@@ -106,10 +106,6 @@ def ingest() -> None:
     """Group of ingestion verbs."""
 
 
-def _progress(report) -> None:
-    say(f"  … {report.received:,} rows read")
-
-
 @ingest.command("predictions", help="Ingest logged predictions (raw.predictions).")
 @click.argument("path", type=click.Path(dir_okay=False))
 @target_option
@@ -130,14 +126,17 @@ def ingest_feedback(path: str, target: str | None, chunk_size: int) -> None:
 
 def _ingest(path: str, target: str | None, source: str, chunk_size: int) -> None:
     from orchestration.ingest import ingest_file
+    from orchestration.progress import ingest_progress
     from orchestration.readers import check_readable
     from orchestration.seed_config import contract_rules
 
     check_readable(path)  # before init: a missing file leaves no new warehouse behind
     warehouse = warehouse_for(target)
     init_warehouse(warehouse)
-    report = ingest_file(warehouse, source, path, chunk_size=chunk_size,
-                         rules=contract_rules(warehouse.config.project_dir), progress=_progress)
+    with ingest_progress(path, source) as progress:
+        report = ingest_file(warehouse, source, path, chunk_size=chunk_size,
+                             rules=contract_rules(warehouse.config.project_dir),
+                             progress=progress)
     click.echo(report.summary())
 
 

@@ -27,7 +27,9 @@ KEY_MARTS = ("business_kpis", "drift_summary", "fairness_summary", "group_parity
 
 def environment(config, tmp_path: Path, name: str) -> dict[str, str]:
     target = tmp_path / f"dbt_{name}"
+    # VIGIE_PROGRESS=lines: a line per chunk, so the test can kill mid-file.
     return {**os.environ, **config.dbt_env(), "VIGIE_DUCKDB_LOCK_TIMEOUT": "10",
+            "VIGIE_PROGRESS": "lines",
             "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target / "logs")}
 
 
