@@ -48,7 +48,9 @@ def test_vigie_run_records_in_the_shared_instance_and_logs_to_a_file(tmp_path, m
                                                "sensitive_importance")
                        and line.split()[1] == "failed"]
     assert failed_fairness and "bound" in failed_fairness[0]
-    assert "trigger fired, fairness_block: candidate v2 (naive) blocked for fairness" in story
+    # the progress lines, before the story: the mitigation sensor fired on the block
+    assert "trigger fired, fairness_block: candidate v2 (naive) blocked for fairness" in \
+        result.output
     log = (tmp_path / "warehouse" / "vigie-run.log").read_text()
     assert "STEP_START" in log and "DEBUG" in log
     registered = Warehouse(WarehouseConfig.from_env(target="duckdb")).query_df(
