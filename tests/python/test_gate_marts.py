@@ -220,3 +220,63 @@ def parity_of(engine: sa.Engine, compiled: dict[str, str], inputs) -> pd.DataFra
     with engine.connect() as conn:
         return pd.read_sql(sa.text("select * from marts.candidate_parity"), conn)
 
+
+
+def test_unfair_production_is_judged_on_the_same_rows_and_named_with_its_way_out(gate_engine):
+    """Production approves every defaulter over 60 (its FPR there 1, elsewhere 0): it fails
+    equalized odds on the held-out rows, by fairlearn's numbers, with an interval wholly above
+    the bound, and the four-fifths rule (60+ approved at 1.0 against 0.7); the fair candidate, registered as a mitigated retrain, is promoted and named as
+    the way out. Every fairness check states its interval around the point estimate."""
+    _, engine, compiled = gate_engine
+    rows = held_out_rows()
+    inputs = gate_inputs(rows)
+    unfair = (rows["age"] == "60_and_over") & ~rows["repaid"]
+    scores, groups = (inputs["staging.stg_raw__evaluation_scores"],
+                      inputs["intermediate.int_evaluation_groups"])
+    scores.loc[(scores["evaluation_role"] == "production")
+               & scores["prediction_id"].isin(rows.loc[unfair, "prediction_id"]),
+               "decision"] = "approved"
+    groups.loc[(groups["evaluation_role"] == "production")
+               & groups["prediction_id"].isin(rows.loc[unfair, "prediction_id"]),
+               "is_favorable_decision"] = True
+    inputs["staging.stg_raw__model_registry"] = pd.DataFrame({
+        "registry_event_id": ["r1", "r2"], "model_name": "m", "model_version": ["v1", "v2"],
+        "registry_event": "registered", "stage": ["production", "candidate"],
+        "recorded_at": pd.Timestamp("2030-01-01"), "training_method": ["naive", "mitigated"],
+        "answers_version": [None, "v1b"]})
+    checks, gate = run_gate(engine, compiled, inputs)
+    found = by_check(checks)
+    assert gate["decision"].tolist() == ["promoted"], gate["reasons"].tolist()
+    odds = found["equalized_odds"]
+    production_pred = (rows["approved"] | unfair).astype(int)
+    expected = max(equalized_odds_difference(rows["repaid"].astype(int), production_pred,
+                                             sensitive_features=rows[a]) for a in ("sex", "age"))
+    np.testing.assert_allclose(odds["production_observed"], expected, atol=1e-12)
+    assert odds["production_ci_low"] > odds["bound"] and not odds["production_passed"]
+    assert not found["four_fifths"]["production_passed"]  # 60+ approved 1.0 vs 0.7: ratio 0.7
+    assert pd.isna(found["auc_margin"]["production_passed"])
+    for name in ("four_fifths", "equalized_odds"):
+        check = found[name]
+        assert check["ci_low"] <= check["observed"] <= check["ci_high"]
+        assert "interval" in check["detail"] and "clear" in check["detail"]
+    row = gate.iloc[0]
+    assert (row["training_method"], row["answers_version"]) == ("mitigated", "v1b")
+    assert row["production_failed_checks"] == "equalized_odds, four_fifths"
+    assert row["production_way_out"].startswith("promote the mitigated candidate v2")
+
+
+def test_unfair_production_without_an_answer_is_frozen_for_review(gate_engine):
+    """The same unfair production, the candidate blocked by its own AUC floor and no earlier
+    version that passed: the way out is a freeze of automated decisions."""
+    _, engine, compiled = gate_engine
+    rows = held_out_rows()
+    inputs = gate_inputs(rows)
+    inputs["intermediate.int_validation_auc"]["validation_auc"] = [0.7, 0.5]
+    groups = inputs["intermediate.int_evaluation_groups"]
+    groups.loc[(groups["evaluation_role"] == "production") & (groups["group_name"] == "female"),
+               "is_favorable_decision"] = False  # production approves no woman: ratio 0
+    checks, gate = run_gate(engine, compiled, inputs)
+    assert gate["decision"].tolist() == ["blocked"]
+    row = gate.iloc[0]
+    assert row["production_failed_checks"] == "equalized_odds, four_fifths"
+    assert row["production_way_out"].startswith("freeze automated decisions of m for review")
