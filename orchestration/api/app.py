@@ -40,10 +40,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         finally:
             await writer.stop()  # what was queued is written before the process ends
 
-    # /docs and /redoc with their scripts served by the app itself, not a CDN: they open on a
-    # machine with no internet access (and a browser test sees no failed load).
+    # /docs with its scripts served by the app itself, not a CDN: it opens on a machine with no
+    # internet access (and a browser test sees no failed load). No /redoc: ReDoc's bundle
+    # fetches its logo from a CDN, a failed request offline.
     app = FastAPIOffline(title="Vigie ingestion API", version="1", description=DESCRIPTION,
-                         lifespan=lifespan)
+                         lifespan=lifespan, redoc_url=None)
     app.state.settings = settings
     app.include_router(routes_ingest.router)
     app.include_router(routes_status.router)
