@@ -180,14 +180,15 @@ def main(argv: list[str] | None = None) -> int:
         one.add_argument(name, required=True)
     for name in ("--days", "--per-day", "--seed"):
         one.add_argument(name, type=int, required=True)
-    sub.add_parser("table", help="write docs/fairness-seeds.md from the results")
+    table = sub.add_parser("table", help="write docs/fairness-seeds.md from the results")
+    table.add_argument("--note", default="", help="a paragraph on how this run was sized")
     again = sub.add_parser("regate", help="rebuild the gate marts of stored seeds, read again")
     again.add_argument("names", nargs="+", help="result names, e.g. clean-60x1000-seed1")
     again.add_argument("--work", default="/tmp/vigie-fairness-seeds")
     args = parser.parse_args(argv)
     if args.command == "table":
         from bench.fairness_table import write_table
-        write_table(sorted(RESULTS_DIR.glob("*.json")), DOC)
+        write_table(sorted(RESULTS_DIR.glob("*.json")), DOC, note=args.note)
         log(f"wrote {DOC}")
         return 0
     if args.command == "regate":

@@ -99,7 +99,7 @@ def _summary(scenario: str, results: list[dict]) -> str:
             f"{len(results)} seeds (naive candidates: {decisions}).")
 
 
-def write_table(paths: Iterable[Path], doc: Path) -> None:
+def write_table(paths: Iterable[Path], doc: Path, note: str = "") -> None:
     results = [json.loads(Path(p).read_text()) for p in paths]
     groups: dict[tuple, list[dict]] = {}
     for result in results:
@@ -116,6 +116,8 @@ def write_table(paths: Iterable[Path], doc: Path) -> None:
              "over sex and age band (bound 0.80); equalized odds: the largest difference "
              "(bound 0.10); ✗ marks a failed check; intervals are the gate's bootstrap "
              "percentile intervals where the marts carry them.", ""]
+    if note:
+        lines += [note, ""]
     for key in sorted(groups, key=lambda k: (order.get(k[0], 9), -k[1] * k[2], k)):
         scenario, days, per_day = key
         chosen = sorted(groups[key], key=lambda r: r["seed"])
