@@ -20,9 +20,11 @@ run: $(STAMP)
 	$(BIN)/vigie run
 
 ## The whole test suite (DuckDB always; PostgreSQL when a server answers on 127.0.0.1:5432).
+## Files go to the workers in collection order (conftest.py puts the heaviest first), not
+## xdist's default of most tests first, which left the one-test end-to-end files for last.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 ## The Dagster UI on http://127.0.0.1:3000, on the instance `vigie run` records its runs in
 ## ($DAGSTER_HOME, else .dagster_home: its dagster.yaml lets one warehouse-writing run go at a time).

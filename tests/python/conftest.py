@@ -16,6 +16,24 @@ PG_PORT = int(os.environ.get("VIGIE_PG_PORT", "5432"))
 PG_USER = os.environ.get("VIGIE_PG_USER", "postgres")
 PG_ADMIN_DB = os.environ.get("VIGIE_PG_ADMIN_DATABASE", "postgres")
 
+# The files that take longest (measured with --durations on the whole suite, heaviest first).
+# `--dist loadfile` hands files to the two workers in collection order, so a heavy file
+# collected last runs alone at the end while the other worker idles; started first, the
+# lighter files fill in behind them. Only the order changes: each file stays on one worker.
+SLOW_FILES_FIRST = (
+    "test_incremental_sequences.py", "test_performance_marts.py", "test_dagster_pipeline.py",
+    "test_fairness_marts.py", "test_training_examples.py", "test_monitoring_marts.py",
+    "test_gate_marts.py", "test_cli_build_sequence.py", "test_dagster_postgres.py",
+    "test_dagster_materialize_all.py", "test_vigie_run.py", "test_gate_property.py",
+    "test_kill.py", "test_generic_tests.py", "test_grants.py", "test_dbt_before_init.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Heavy files first (SLOW_FILES_FIRST); a stable sort keeps each file's own order."""
+    rank = {name: position for position, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
 
 def _admin_engine() -> sa.Engine:
     url = sa.URL.create("postgresql+psycopg2", username=PG_USER, host=PG_HOST, port=PG_PORT,
