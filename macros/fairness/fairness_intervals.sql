@@ -107,8 +107,7 @@
             {%- endfor %}
         from (
             select
-                max(case when threshold_name = 'bootstrap_resamples' then threshold_value end)
-                    as n_resamples,
+                {{ vigie.bootstrap_resamples(thresholds) }} as n_resamples,
                 max(case when threshold_name = 'bootstrap_interval_level'
                          then threshold_value end) as level
             from {{ thresholds }}

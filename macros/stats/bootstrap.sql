@@ -120,11 +120,29 @@
 {% endmacro %}
 
 
+{#- The resample count: the threshold bootstrap_resamples, unless the environment variable
+    VIGIE_BOOTSTRAP_RESAMPLES sets another for the run (the test suite lowers it for builds
+    that do not read intervals: a build's cost grows with the count). An aggregate over the
+    rows of `thresholds`. -#}
+{% macro bootstrap_resamples(thresholds='thresholds') -%}
+    {%- set override = env_var('VIGIE_BOOTSTRAP_RESAMPLES', '') | trim -%}
+    {%- if override -%}
+        {%- if not (override is string and override.isdigit() and 1 <= override | int <= 1000) -%}
+            {{ exceptions.raise_compiler_error(
+                "VIGIE_BOOTSTRAP_RESAMPLES must be a whole number from 1 to 1000, got '"
+                ~ override ~ "'") }}
+        {%- endif -%}
+        max(cast({{ override | int }} as {{ vigie.type_double() }}))
+    {%- else -%}
+        max(case when threshold_name = 'bootstrap_resamples' then threshold_value end)
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- One row: the thresholds bootstrap_resamples and bootstrap_seed (as text). -#}
 {% macro bootstrap_settings(thresholds='thresholds') -%}
     select
-        max(case when threshold_name = 'bootstrap_resamples' then threshold_value end)
-            as n_resamples,
+        {{ vigie.bootstrap_resamples(thresholds) }} as n_resamples,
         cast(cast(max(case when threshold_name = 'bootstrap_seed' then threshold_value end)
                   as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}) as seed_text
     from {{ thresholds }}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from conftest import make_config
 from scipy import stats
 
-from orchestration.dbt_runner import run_dbt
+from orchestration.dbt_runner import DbtError, run_dbt
 
 # u → k: P(X <= k) = e^-1 sum_{j<=k} 1/j! is 0.367879, 0.735759, 0.919699, 0.981012, 0.996340,
 # 0.999406, 0.999917, ..., 0.9999999899 (k = 10), 0.9999999992 (k = 11); k is the smallest with
@@ -69,3 +69,24 @@ def test_md5_integer_is_the_first_32_bits_of_md5(run_inline):
     rows = dict(run_inline(sql))
     for word in WORDS:
         assert int(rows[word]) == int(hashlib.md5(word.encode()).hexdigest()[:8], 16)
+
+
+SETTINGS = ("(values ('bootstrap_resamples', 200.0), ('bootstrap_seed', 7.0)) "
+            "as thresholds(threshold_name, threshold_value)")
+
+
+@pytest.mark.parametrize("override,expected", [("", 200), ("25", 25), (" 1000 ", 1000)])
+def test_resample_count_is_the_seed_unless_the_environment_sets_one(run_inline, monkeypatch,
+                                                                    override, expected):
+    monkeypatch.setenv("VIGIE_BOOTSTRAP_RESAMPLES", override)
+    rows = run_inline("select {{ vigie.bootstrap_resamples() }} as n from " + SETTINGS)
+    assert [int(n) for (n,) in rows] == [expected]
+
+
+@pytest.mark.parametrize("override", ["0", "1001", "twenty", "2.5"])
+def test_a_resample_count_out_of_range_is_refused(run_inline, monkeypatch, capsys, override):
+    monkeypatch.setenv("VIGIE_BOOTSTRAP_RESAMPLES", override)
+    with pytest.raises(DbtError):
+        run_inline("select {{ vigie.bootstrap_resamples() }} as n from " + SETTINGS)
+    assert ("VIGIE_BOOTSTRAP_RESAMPLES must be a whole number from 1 to 1000, got "
+            f"'{override}'") in capsys.readouterr().err
