@@ -225,8 +225,9 @@ def parity_of(engine: sa.Engine, compiled: dict[str, str], inputs) -> pd.DataFra
 def test_unfair_production_is_judged_on_the_same_rows_and_named_with_its_way_out(gate_engine):
     """Production approves every defaulter over 60 (its FPR there 1, elsewhere 0): it fails
     equalized odds on the held-out rows, by fairlearn's numbers, with an interval wholly above
-    the bound, and the four-fifths rule (60+ approved at 1.0 against 0.7); the fair candidate, registered as a mitigated retrain, is promoted and named as
-    the way out. Every fairness check states its interval around the point estimate."""
+    the bound, and the four-fifths rule (60+ approved at 1.0 against 0.7); the fair candidate,
+    registered as a mitigated retrain, is promoted and named as the way out. Every fairness
+    check states its interval around the point estimate."""
     _, engine, compiled = gate_engine
     rows = held_out_rows()
     inputs = gate_inputs(rows)
