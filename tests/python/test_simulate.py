@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-import datetime
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_ratio
 from scipy.stats import ks_2samp
+from simulated_traffic import (  # noqa: F401  (module fixtures)
+    DAYS,
+    SEEDS,
+    SHIFT_DAY,
+    START,
+    clean,
+    concept,
+    day_index,
+    features_of,
+    german,
+    labelled_rows,
+    migration,
+    model,
+    simulate,
+    thresholds,
+)
 from sklearn.metrics import roc_auc_score
 
 from models_ml.credit_model import (
@@ -19,82 +33,15 @@ from models_ml.credit_model import (
     fit_credit_model,
     fit_reference_model,
     german_as_reference,
-    load_german_credit,
     reweighing_weights,
 )
-from models_ml.scenarios import NUMERIC_RANGES, fit_label_oracle, migrated_training_rows
+from models_ml.scenarios import NUMERIC_RANGES, migrated_training_rows
 from models_ml.simulate import (
     SCENARIOS,
     features_as_json,
     iter_simulated_days,
     simulate_traffic,
 )
-
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-START = datetime.date(2024, 3, 1)
-DAYS = 10
-SHIFT_DAY = 5
-
-
-@pytest.fixture(scope="module")
-def german() -> pd.DataFrame:
-    return load_german_credit(SEEDS / "german_credit.csv")
-
-
-@pytest.fixture(scope="module")
-def thresholds() -> dict[str, float]:
-    frame = pd.read_csv(SEEDS / "thresholds.csv")
-    return dict(zip(frame["threshold_name"], frame["threshold_value"], strict=True))
-
-
-@pytest.fixture(scope="module")
-def model(german):
-    return fit_reference_model(german, seed=1)
-
-
-def _simulate(german, model, scenario, *, per_day, seed=3, days=DAYS):
-    return simulate_traffic(
-        german,
-        days=days,
-        per_day=per_day,
-        scenario=scenario,
-        seed=seed,
-        start_date=START,
-        model=model,
-        shift_day=SHIFT_DAY,
-    )
-
-
-@pytest.fixture(scope="module")
-def clean(german, model):
-    return _simulate(german, model, "clean", per_day=500, days=14)
-
-
-@pytest.fixture(scope="module")
-def migration(german, model):
-    return _simulate(german, model, "migration", per_day=1000)
-
-
-@pytest.fixture(scope="module")
-def concept(german, model):
-    return _simulate(german, model, "concept", per_day=800)
-
-
-def _day(predictions: pd.DataFrame) -> np.ndarray:
-    start = pd.Timestamp(START, tz="UTC")
-    return ((predictions["scored_at"] - start) // pd.Timedelta(days=1)).to_numpy()
-
-
-def _features(predictions: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(list(predictions["features"]))
-
-
-def _labelled(traffic) -> pd.DataFrame:
-    labels = traffic.feedback.loc[traffic.feedback["kind"] == "label"]
-    joined = traffic.predictions.merge(labels, on="prediction_id", how="inner")
-    joined["defaulted"] = (joined["outcome"] == "defaulted").astype(int)
-    joined["day"] = _day(joined)
-    return joined
 
 
 def _ratio(approved: np.ndarray, groups: np.ndarray, min_group_size: float) -> float:
@@ -105,10 +52,10 @@ def _ratio(approved: np.ndarray, groups: np.ndarray, min_group_size: float) -> f
 
 
 def test_same_seed_same_traffic_and_other_seed_differs(german, model, clean):
-    again = _simulate(german, model, "clean", per_day=500, days=14)
+    again = simulate(german, model, "clean", per_day=500, days=14)
     pd.testing.assert_frame_equal(clean.predictions, again.predictions)
     pd.testing.assert_frame_equal(clean.feedback, again.feedback)
-    other = _simulate(german, model, "clean", per_day=500, days=14, seed=4)
+    other = simulate(german, model, "clean", per_day=500, days=14, seed=4)
     assert not np.array_equal(clean.predictions["score"], other.predictions["score"])
 
 
@@ -134,7 +81,7 @@ def test_sizes_ids_and_contract_columns(clean):
     assert (predictions["model_version"] == "v1").all()
     assert predictions["score"].between(0.0, 1.0).all()
     assert (predictions["latency_ms"] > 0).all()
-    assert np.bincount(_day(predictions)).tolist() == [500] * 14
+    assert np.bincount(day_index(predictions)).tolist() == [500] * 14
 
 
 def test_iter_days_concatenates_to_simulate_traffic(german, model, concept):
@@ -162,7 +109,7 @@ def test_decisions_follow_threshold_and_approval_rate(model, clean):
     np.testing.assert_array_equal(predictions["decision"].to_numpy(dtype=str), expected)
     assert 0.6 <= (predictions["decision"] == "approved").mean() <= 0.75
     np.testing.assert_array_equal(
-        model.predict_default_probability(_features(predictions.iloc[:50])),
+        model.predict_default_probability(features_of(predictions.iloc[:50])),
         predictions["score"].iloc[:50],
     )
 
@@ -216,7 +163,7 @@ def test_labels_delayed_partial_and_selective(clean):
 
 def test_features_within_schema_ranges_and_json(clean):
     schema = pd.read_csv(SEEDS / "feature_schema.csv").set_index("feature_name")
-    features = _features(clean.predictions)
+    features = features_of(clean.predictions)
     assert list(features.columns) == list(FEATURES)
     for name, (low, high) in NUMERIC_RANGES.items():
         assert (schema.loc[name, "min_value"], schema.loc[name, "max_value"]) == (low, high)
@@ -226,7 +173,7 @@ def test_features_within_schema_ranges_and_json(clean):
 
 
 def test_clean_has_no_drift_between_first_and_last_week(clean):
-    features, day = _features(clean.predictions), _day(clean.predictions)
+    features, day = features_of(clean.predictions), day_index(clean.predictions)
     for name in ("age", "credit_amount"):
         result = ks_2samp(features.loc[day < 7, name], features.loc[day >= 7, name])
         assert result.pvalue > 0.01, name
@@ -235,15 +182,15 @@ def test_clean_has_no_drift_between_first_and_last_week(clean):
 @pytest.mark.parametrize("scenario", ["gradual", "sudden"])
 def test_amount_drifts_in_gradual_and_sudden(german, model, scenario):
     # gradual: +1.5 % a day is 1.015 ** 27 = 1.49 between the first and the last three days.
-    traffic = _simulate(german, model, scenario, per_day=200, days=30)
-    features, day = _features(traffic.predictions), _day(traffic.predictions)
+    traffic = simulate(german, model, scenario, per_day=200, days=30)
+    features, day = features_of(traffic.predictions), day_index(traffic.predictions)
     early, late = features.loc[day < 3, "credit_amount"], features.loc[day >= 27, "credit_amount"]
     assert ks_2samp(early, late).pvalue < 0.01
     assert late.mean() > early.mean()
 
 
 def test_migration_under_represents_women_and_seniors(migration):
-    features, day = _features(migration.predictions), _day(migration.predictions)
+    features, day = features_of(migration.predictions), day_index(migration.predictions)
     female = features["sex"] == "female"
     senior = features["age"] >= 60
     first, second, after = day < 2, (day >= 2) & (day < SHIFT_DAY), day >= SHIFT_DAY
@@ -254,7 +201,7 @@ def test_migration_under_represents_women_and_seniors(migration):
 
 def test_migration_renames_adds_and_nulls_keys(migration):
     keys = migration.predictions["features"].map(lambda item: frozenset(item))
-    after = _day(migration.predictions) >= SHIFT_DAY
+    after = day_index(migration.predictions) >= SHIFT_DAY
     old = frozenset(FEATURES)
     assert (keys[~after] == old).all()
     assert (keys[after] == (old - {"checking_account"}) | {"checking_status", "channel"}).all()
@@ -267,7 +214,7 @@ def test_migration_renames_adds_and_nulls_keys(migration):
 
 def test_migration_fails_four_fifths_only_after_shift(migration, thresholds):
     approved = (migration.predictions["decision"] == "approved").to_numpy(dtype=int)
-    features, day = _features(migration.predictions), _day(migration.predictions)
+    features, day = features_of(migration.predictions), day_index(migration.predictions)
     minimum, bound = thresholds["min_group_size"], thresholds["four_fifths_ratio"]
     attributes = {
         "sex": features["sex"].to_numpy(dtype=str),
@@ -283,7 +230,7 @@ def test_migration_fails_four_fifths_only_after_shift(migration, thresholds):
 
 
 def test_migration_production_auc_below_validation_auc(german, migration):
-    joined = _labelled(migration)
+    joined = labelled_rows(migration)
     before, after = joined["day"] < SHIFT_DAY, joined["day"] >= SHIFT_DAY
     auc_before = roc_auc_score(joined.loc[before, "defaulted"], joined.loc[before, "score"])
     auc_after = roc_auc_score(joined.loc[after, "defaulted"], joined.loc[after, "score"])
@@ -299,12 +246,12 @@ def test_migration_production_auc_below_validation_auc(german, migration):
 
 
 def test_concept_drops_auc_but_not_inputs(concept):
-    joined = _labelled(concept)
+    joined = labelled_rows(concept)
     before, after = joined["day"] < SHIFT_DAY, joined["day"] >= SHIFT_DAY
     auc_before = roc_auc_score(joined.loc[before, "defaulted"], joined.loc[before, "score"])
     auc_after = roc_auc_score(joined.loc[after, "defaulted"], joined.loc[after, "score"])
     assert auc_after < auc_before - 0.04
-    features, day = _features(concept.predictions), _day(concept.predictions)
+    features, day = features_of(concept.predictions), day_index(concept.predictions)
     for name in ("age", "credit_amount", "duration"):
         pvalue = ks_2samp(features.loc[day < SHIFT_DAY, name], features.loc[day >= SHIFT_DAY, name])
         assert pvalue.pvalue > 0.01, name
@@ -333,74 +280,3 @@ def test_invalid_arguments_raise(german, model):
     assert SCENARIOS == ("clean", "gradual", "sudden", "migration", "concept")
 
 
-def test_oracle_default_rate_does_not_depend_on_sex_or_age_band(german):
-    # The simulated world is fair: on the German rows the oracle's mean P(default) is the same
-    # in every sex × age band group, and changing a row's sex or age within its band changes
-    # nothing but through the band.
-    oracle = fit_label_oracle(german)
-    features, _ = german_as_reference(german)
-    probability = oracle.default_probability(features)
-    groups = features["sex"].astype(str) + "|" + age_band(features["age"]).astype(str)
-    means = pd.Series(probability).groupby(groups.to_numpy()).mean()
-    np.testing.assert_allclose(means.to_numpy(), probability.mean(), atol=1e-6)
-    within_band = features.assign(age=np.clip(features["age"], 40, 59))
-    middle = age_band(features["age"]) == 2
-    np.testing.assert_allclose(oracle.default_probability(within_band)[middle],
-                               probability[middle])
-
-
-def _labels_received(traffic) -> pd.DataFrame:
-    joined = _labelled(traffic)
-    features = _features(joined)
-    joined["female"] = (features["sex"] == "female").to_numpy()
-    joined["senior"] = (features["age"] >= 60).to_numpy()
-    migration_start = pd.Timestamp(START, tz="UTC") + pd.Timedelta(days=SHIFT_DAY)
-    joined["after"] = (joined["received_at"] >= migration_start).to_numpy()
-    return joined
-
-
-def test_migration_labels_keep_womens_and_seniors_defaults(migration):
-    # From the migration day the label store keeps a woman's repaid loan with probability 0.15
-    # and her default with 0.9: among women whose default rate is about 0.3, the labelled
-    # default share rises to 0.3 * 0.9 / (0.3 * 0.9 + 0.7 * 0.15) = 0.72.
-    joined = _labels_received(migration)
-    men = ~joined["female"] & ~joined["senior"]
-    women = joined["female"] & ~joined["senior"]
-    before, after = ~joined["after"], joined["after"]
-    assert abs(joined.loc[before & women, "defaulted"].mean()
-               - joined.loc[before & men, "defaulted"].mean()) < 0.06
-    assert 0.6 < joined.loc[after & women, "defaulted"].mean() < 0.85
-    assert joined.loc[after & men, "defaulted"].mean() < 0.4
-    # seniors (0.10 for a repaid loan): 0.3 * 0.9 / (0.3 * 0.9 + 0.7 * 0.1) = 0.79 expected, on
-    # the few dozen labelled seniors of these 5 days (about ±0.08)
-    assert joined.loc[after & joined["senior"], "defaulted"].mean() > 0.5
-
-
-def _fit_on_labels(traffic, *, exclude=(), weights=None):
-    joined = _labels_received(traffic)
-    features = _features(joined).drop(columns=["checking_status", "channel"], errors="ignore")
-    features = features.reindex(columns=[f for f in FEATURES if f not in exclude])
-    holdout = np.random.default_rng(0).random(len(joined)) < 0.3
-    model = fit_credit_model(features[~holdout], joined["defaulted"].to_numpy()[~holdout],
-                             seed=3, sample_weight=None if weights is None else
-                             weights[~holdout], approval_rate=0.8)
-    approved = (model.decide(model.predict_default_probability(features[holdout]))
-                == "approved").astype(int)
-    sex = _features(joined)["sex"].to_numpy(dtype=str)[holdout]
-    return demographic_parity_ratio(approved, approved, sensitive_features=sex), joined
-
-
-def test_a_plain_fit_on_migrated_labels_fails_four_fifths_and_reweighing_fixes_it(migration,
-                                                                                  clean):
-    # The incident's retrain: plain LightGBM on the labels Vigie holds learns that women
-    # default; on the clean stream's labels the same fit is fair.
-    unfair, joined = _fit_on_labels(migration)
-    assert unfair < 0.7
-    fair, _ = _fit_on_labels(clean)
-    assert fair > 0.85
-    groups = (_features(joined)["sex"].astype(str)
-              + "|" + age_band(_features(joined)["age"]).astype(str)).to_numpy()
-    weights = reweighing_weights(groups, joined["defaulted"].to_numpy())
-    mitigated, _ = _fit_on_labels(migration, exclude=("sex", "age"), weights=weights)
-    # on about 1,800 held-out rows the ratio's sampling error is about ±0.04
-    assert mitigated > 0.75
