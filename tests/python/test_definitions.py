@@ -160,6 +160,7 @@ def test_sensor_inputs_are_dbt_assets_and_triggers_are_registered(defs):
     assert graph.get(LABELS_LATEST_KEY).is_materializable
     assert defs.resolve_sensor_def("drift_retraining_sensor").job_name == "retraining"
     assert defs.resolve_sensor_def("new_labels_sensor").job_name == "retraining"
+    assert defs.resolve_sensor_def("fairness_mitigation_sensor").job_name == "retraining"
     assert defs.resolve_schedule_def("daily_monitoring").job_name == "monitoring"
 
 
