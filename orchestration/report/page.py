@@ -10,7 +10,7 @@ from pathlib import Path
 
 from plotly.offline import get_plotlyjs
 
-from orchestration.report import charts
+import orchestration.report.charts as charts
 from orchestration.report.gate import gate_section
 from orchestration.report.marts import Frames, present, read_marts
 from orchestration.report.summary import summary_html
