@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,6 @@ from scipy.optimize import minimize
 from models_ml.credit_model import (
     CATEGORICAL_FEATURES,
     CreditModel,
-    age_band,
     category_codes,
     fit_credit_model,
     german_as_reference,
@@ -51,33 +50,29 @@ ERROR_UNKNOWN_SCENARIO = "scenario must be one of {allowed}, got {value!r}"
 
 _ORACLE_NUMERIC = ("age", "job", "credit_amount", "duration")
 # The simulated world's default does not depend on sex or age: the oracle is fitted with them
-# (so the other features do not absorb their effect), their effects are then set to zero, and a
-# logit offset per sex × age band brings every group's mean P(default) on German credit to the
-# overall mean (the other features still differ by group). A model fitted on this world's
-# labels is fair; an unfair one learned it from biased data (the migration's labels).
-_ORACLE_NEUTRAL = ("sex", "age")
+# (so the other features do not absorb their effect) and their effects are then set to zero.
+# The simulator draws a customer's sex and age apart from the other features (simulate.py), so
+# every sex × age band group has the population's distribution of the other features, hence
+# of risk: equal default rates and equal error rates for any model that does not read sex or
+# age. A model fitted on this world's labels is fair; an unfair one learned it from biased
+# data (the migration's labels).
+SENSITIVE_FEATURES: tuple[str, ...] = ("sex", "age")
 _ORACLE_L2 = 1e-2
 
 
 @dataclass(frozen=True)
 class LabelOracle:
-    """Ground truth: P(default) = sigmoid(b + w · x + offset of the sex × age band group),
-    w fitted on real data with the sex and age effects set to zero."""
+    """Ground truth: P(default) = sigmoid(b + w · x), w fitted on real data with the sex and
+    age effects set to zero."""
 
     categories: dict[str, tuple[str, ...]]
     numeric_mean: dict[str, float]
     numeric_std: dict[str, float]
     coef: dict[str, np.ndarray]
     intercept: float
-    # Per sex × age band group: the logit is stretched about the group's centre by its scale
-    # (every group's risk as spread out as the whole population's), then shifted by its offset
-    # (every group's mean risk the same); see fit_label_oracle.
-    group_offsets: dict[str, float]
-    group_centers: dict[str, float] = field(default_factory=dict)
-    group_scales: dict[str, float] = field(default_factory=dict)
 
     def default_probability(self, features: pd.DataFrame) -> np.ndarray:
-        """sigmoid(intercept + one-hot and standardized numeric effects + group offset)."""
+        """sigmoid(intercept + one-hot and standardized numeric effects)."""
         logit = np.full(len(features), self.intercept)
         for name in _ORACLE_NUMERIC:
             values = _oracle_numeric(features[name].to_numpy(dtype=float), name)
@@ -88,39 +83,12 @@ class LabelOracle:
             codes = category_codes(features[name], cats)
             effects = np.append(self.coef[name], 0.0)  # code -1 (null/unseen) → no effect
             logit += effects[codes]
-        groups = pd.Series(_oracle_groups(features))
-        center = groups.map(self.group_centers).fillna(0.0).to_numpy(dtype=float)
-        scale = groups.map(self.group_scales).fillna(1.0).to_numpy(dtype=float)
-        offset = groups.map(self.group_offsets).fillna(0.0).to_numpy(dtype=float)
-        logit = center + scale * (logit - center) + offset
         return 1.0 / (1.0 + np.exp(-logit))
 
     def with_flipped(self, names: Sequence[str]) -> LabelOracle:
         """The same oracle with the effects of `names` negated."""
         coef = {name: (-w if name in names else w) for name, w in self.coef.items()}
         return replace(self, coef=coef)
-
-
-def _oracle_groups(features: pd.DataFrame) -> np.ndarray:
-    """Each row's sex × age band, the groups the oracle's default rate does not depend on."""
-    return features["sex"].astype(str).to_numpy() + "|" + age_band(features["age"]).astype(str)
-
-
-def _equalizing_offsets(logit: np.ndarray, groups: np.ndarray) -> dict[str, float]:
-    """Per group, the logit shift that brings its mean P(default) to the overall mean."""
-    target = float(np.mean(1.0 / (1.0 + np.exp(-logit))))
-    offsets = {}
-    for group in np.unique(groups):
-        member = logit[groups == group]
-        low, high = -10.0, 10.0
-        for _ in range(60):  # bisection: the mean sigmoid increases with the shift
-            middle = (low + high) / 2
-            if np.mean(1.0 / (1.0 + np.exp(-(member + middle)))) < target:
-                low = middle
-            else:
-                high = middle
-        offsets[str(group)] = (low + high) / 2
-    return offsets
 
 
 def _oracle_numeric(values: np.ndarray, name: str) -> np.ndarray:
@@ -130,7 +98,7 @@ def _oracle_numeric(values: np.ndarray, name: str) -> np.ndarray:
 
 def fit_label_oracle(german: pd.DataFrame) -> LabelOracle:
     """L2-penalised (1e-2) logistic regression of default on the German credit rows, made blind
-    to sex and age (_ORACLE_NEUTRAL) with equal group default rates."""
+    to sex and age (their effects set to zero after the fit)."""
     features, target = german_as_reference(german)
     categories = {
         name: tuple(sorted(str(v) for v in features[name].dropna().unique()))
@@ -162,22 +130,10 @@ def fit_label_oracle(german: pd.DataFrame) -> LabelOracle:
     coef, start = {}, 1
     for name, size in sizes:
         coef[name] = result.x[start : start + size].copy()
-        if name in _ORACLE_NEUTRAL:
+        if name in SENSITIVE_FEATURES:
             coef[name][:] = 0.0
         start += size
-    oracle = LabelOracle(categories, means, stds, coef, float(result.x[0]), {})
-    groups = _oracle_groups(features)
-    logit = _logit(oracle.default_probability(features))
-    frame = pd.DataFrame({"group": groups, "logit": logit})
-    centers = frame.groupby("group")["logit"].mean()
-    scales = float(np.std(logit)) / frame.groupby("group")["logit"].std(ddof=0).clip(lower=1e-6)
-    oracle = replace(oracle, group_centers=centers.to_dict(), group_scales=scales.to_dict())
-    logit = _logit(oracle.default_probability(features))
-    return replace(oracle, group_offsets=_equalizing_offsets(logit, groups))
-
-
-def _logit(probability: np.ndarray) -> np.ndarray:
-    return np.log(probability) - np.log1p(-probability)
+    return LabelOracle(categories, means, stds, coef, float(result.x[0]))
 
 
 def check_scenario(scenario: str) -> None:

@@ -20,6 +20,7 @@ from models_ml.credit_model import (
 from models_ml.scenarios import (
     CONCEPT_FLIPPED,
     SCENARIOS,
+    SENSITIVE_FEATURES,
     LabelOracle,
     check_scenario,
     fit_label_oracle,
@@ -181,8 +182,14 @@ def _simulate_day(setup: _Setup, day: int) -> SimulatedTraffic:
     n_rows = setup.per_day
     after_shift = setup.shift_day is not None and day >= setup.shift_day
     migrated = setup.scenario == "migration" and after_shift
-    weights = resampling_weights(setup.german, migrated=migrated)
-    drawn = setup.german.iloc[rng.choice(len(setup.german), size=n_rows, p=weights)]
+    # Who applies is drawn apart from what they ask for: sex and age come from one German row
+    # (under the migration's representation weights), every other feature from another, so
+    # every sex x age band group has the same distribution of the other features, and of risk.
+    people = setup.german.iloc[
+        rng.choice(len(setup.german), size=n_rows,
+                   p=resampling_weights(setup.german, migrated=migrated))]
+    drawn = setup.german.iloc[rng.choice(len(setup.german), size=n_rows)].assign(
+        **{name: people[name].to_numpy() for name in SENSITIVE_FEATURES})
     truth = jitter_features(
         drawn.loc[:, list(FEATURES)], rng, scenario=setup.scenario, day=day, after_shift=after_shift
     )
