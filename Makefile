@@ -24,7 +24,7 @@ run: $(STAMP)
 ## xdist's default of most tests first, which left the one-test end-to-end files for last.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 ## The Dagster UI on http://127.0.0.1:3000, on the instance `vigie run` records its runs in
 ## ($DAGSTER_HOME, else .dagster_home: its dagster.yaml lets one warehouse-writing run go at a time).

@@ -20,8 +20,8 @@ from orchestration.warehouse import Warehouse, WarehouseConfig
 
 # A fair candidate (see test_dagster_pipeline.FAIR_BETTER): no blocking check fails, so the run
 # ends green whether the gate promotes it or finds the AUC margin missed.
-FAIR_BETTER = {"exclude_features": ["sex", "age"], "num_boost_round": 30,
-               "params": {"learning_rate": 0.01}, "approval_rate": 1.0}
+FAIR_BETTER = {"exclude_features": ["sex", "age"], "num_boost_round": 60,
+               "params": {"learning_rate": 0.05, "num_leaves": 4}, "approval_rate": 1.0}
 SIMULATION = {"scenario": "clean", "days": 6, "per_day": 200, "seed": 7,
               "start_date": "2024-01-01"}
 

@@ -39,12 +39,11 @@ UNFAIR_BETTER = {"drop_rows_where": {"sex": "female"}, "drop_outcome": "repaid",
                  "reweigh": False}
 # approving everyone is fair by construction: selection rate 1 in every group (ratio 1/1 = 1),
 # TPR = FPR = 1 in every group (equalized odds difference 0); without sex and age no SHAP share
-# is sensitive (and reweighing has no group to weigh: every weight is 1). Small steps rank
-# about as well as production (AUC 0.720 vs 0.717 on this stream: in the simulator's fair world
-# production is close to the label oracle), the default 100 rounds worse (0.690).
-FAIR_BETTER = {"exclude_features": ["sex", "age"], "num_boost_round": 30,
-               "params": {"learning_rate": 0.01}, "approval_rate": 1.0}
-FAIR_WEAKER = {"exclude_features": ["sex", "age"], "approval_rate": 1.0}
+# is sensitive (and reweighing has no group to weigh: every weight is 1). Shallow trees rank
+# better than production on this stream's held-out rows (AUC 0.689 vs 0.662; 30 rounds at a
+# learning rate of 0.01 reach only 0.656).
+FAIR_BETTER = {"exclude_features": ["sex", "age"], "num_boost_round": 60,
+               "params": {"learning_rate": 0.05, "num_leaves": 4}, "approval_rate": 1.0}
 BUILD_JOB = "build_without_tests"
 
 
@@ -231,9 +230,9 @@ def test_better_candidate_failing_four_fifths_is_blocked(clean_copy):
 
 
 def test_fair_better_candidate_is_promoted(clean_copy):
-    """A candidate that passes every check goes to production. 12 days × 250 predictions cannot
-    beat a production this close to the oracle by the seeds' 0.01, so this warehouse asks for
-    no margin (its thresholds seed, which the gate reads as it rebuilds); the margin's own
+    """A candidate that passes every check goes to production. On 12 days × 250 predictions
+    the AUC margin is noise-sized, so this warehouse asks for no margin (its thresholds seed,
+    which the gate reads as it rebuilds); the margin's own
     verdicts are test_fair_candidate_under_the_delta_is_skipped's and test_gate_marts'."""
     defs, wh = clean_copy
     with wh.connect() as conn:
@@ -257,8 +256,14 @@ def test_fair_better_candidate_is_promoted(clean_copy):
 
 
 def test_fair_candidate_under_the_delta_is_skipped(clean_copy):
+    """A fair candidate that does not beat production by the delta stays out. The warehouse
+    asks for a margin of 0.5 (its thresholds seed): no candidate on this stream's held-out
+    rows, where production's AUC is about 0.66, can reach it."""
     defs, wh = clean_copy
-    result = retrain(defs, FAIR_WEAKER)
+    with wh.connect() as conn:
+        conn.exec_driver_sql("update raw.thresholds set threshold_value = 0.5 "
+                             "where threshold_name = 'promotion_delta'")
+    result = retrain(defs, FAIR_BETTER)
     found = checks(result)
     # a missed margin is a WARN: it blocks nothing, and production_model changes no stage
     assert found.pop("auc_margin") is False and all(found.values()), found
