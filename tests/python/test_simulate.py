@@ -229,14 +229,15 @@ def test_migration_fails_four_fifths_only_after_shift(migration, thresholds):
             assert _ratio(approved[on_day], groups[on_day], minimum) < bound, (name, each_day)
 
 
-def test_migration_production_auc_below_validation_auc(german, migration):
-    joined = labelled_rows(migration)
+def test_migration_production_auc_below_validation_auc(german, model):
+    # The in-place retrain lost checking_account (renamed, all null in its extract): on real
+    # traffic it ranks worse than v1 did. The drop is about 0.04 (0.678 -> 0.643 here, on
+    # ~7,000 labels a side); the shared 1,000-a-day stream's AUCs are too noisy to show it.
+    joined = labelled_rows(simulate(german, model, "migration", per_day=3000))
     before, after = joined["day"] < SHIFT_DAY, joined["day"] >= SHIFT_DAY
     auc_before = roc_auc_score(joined.loc[before, "defaulted"], joined.loc[before, "score"])
     auc_after = roc_auc_score(joined.loc[after, "defaulted"], joined.loc[after, "score"])
-    # The in-place retrain lost checking_account (renamed, all null in its extract): on real
-    # traffic it ranks worse than v1 did (0.65 against 0.66 here, on ~3,000 labels a side).
-    assert auc_after < auc_before
+    assert auc_after < auc_before - 0.03
     # The retrained model looks better on a held-out part of its own (migrated) extract.
     rows, target = migrated_training_rows(german, seed=3)
     holdout = np.random.default_rng(0).random(len(rows)) < 0.3
