@@ -69,8 +69,8 @@ def compare_drift(workdir: Path, *, repeat: int, log: Callable[[str], None]) -> 
                                            effect_size=bounds["drift_effect_size"])
 
     result = interleaved_timings(runners, repeat=repeat, check=check, log=log)
-    result["vigie_path"] = ("orchestration.assets.drift (reference_values, current_values, "
-                            "feature_tests)" if reader_error is None else
+    result["vigie_path"] = ("orchestration.assets.drift (reference_frame, day_frame, "
+                            "day_tests)" if reader_error is None else
                             "Arrow reads + models_ml.drift.ks_test (the asset's reader failed: "
                             f"{reader_error})")
     result["features"] = features

@@ -2,7 +2,7 @@
 
 All three test the numeric features of the schema, every day against the production version's
 reference sample, NaN dropped. Vigie's side is the drift asset's own code path
-(orchestration.assets.drift: reference_values, current_values, feature_tests), reads from the
+(orchestration.assets.drift: reference_frame, day_frame, day_tests), reads from the
 warehouse included. The references run on the same values already in memory as pandas frames
 (their load is not timed, which favours them).
 
@@ -111,18 +111,19 @@ def vigie_ks_arrow(warehouse: Warehouse, features: list[str]) -> pd.DataFrame:
 
 
 def vigie_ks(warehouse: Warehouse, features: list[str]) -> pd.DataFrame:
-    """The drift asset's KS path for each numeric feature, every day: one row per day x feature."""
-    from orchestration.assets.drift import current_values, feature_tests, reference_values
+    """The drift asset's path, every day: one read of the reference, one read per day of all
+    its features, then KS per numeric feature (orchestration.assets.drift.day_tests)."""
+    from orchestration.assets.drift import day_frame, day_tests, reference_frame, reference_samples
 
+    reference = reference_samples(reference_frame(warehouse, MODEL_NAME, MODEL_VERSION))
+    days = warehouse.query_df("select distinct window_date from staging.stg_raw__predictions")
     rows = []
-    for feature_name in features:
-        reference = reference_values(warehouse, MODEL_NAME, MODEL_VERSION, feature_name, True)
-        days = warehouse.query_df("select distinct window_date from staging.stg_raw__predictions")
-        days = sorted(pd.to_datetime(days["window_date"]).dt.date)
-        current = current_values(warehouse, MODEL_NAME, MODEL_VERSION, feature_name, True,
-                                 days[0], days[-1])
-        rows += feature_tests(reference, current, days, numeric=True,
-                              base={"feature_name": feature_name})
+    for day in sorted(pd.to_datetime(days["window_date"]).dt.date):
+        pending = pd.DataFrame({"model_name": MODEL_NAME, "model_version": MODEL_VERSION,
+                                "feature_name": features, "test_name": "ks",
+                                "reference_hash": "", "window_date": day, "n_predictions": 0})
+        rows += day_tests(reference, day_frame(warehouse, MODEL_NAME, MODEL_VERSION, day),
+                          pending)
     frame = pd.DataFrame(rows)
     return frame[["window_date", "feature_name", "statistic", "pvalue"]]
 

@@ -50,83 +50,81 @@ def pending_tests(wh: Warehouse) -> pd.DataFrame:
     return frame
 
 
-def reference_values(wh: Warehouse, model_name: str, model_version: str, feature_name: str,
-                     numeric: bool) -> pd.Series:
-    """One value per reference row of the version (null where the feature is missing)."""
-    column = "value_numeric" if numeric else "value_category"
-    frame = read_frame(wh, f"select {column} as value from intermediate.int_reference_values_typed "
-                           "where model_name = :m and model_version = :v and feature_name = :f",
-                       {"m": model_name, "v": model_version, "f": feature_name})
-    return frame["value"]
+def reference_frame(wh: Warehouse, model_name: str, model_version: str) -> pd.DataFrame:
+    """Every schema feature's value per reference row of the version, in one read (null where
+    the row lacks the feature)."""
+    return read_frame(wh, "select feature_name, value_numeric, value_category "
+                          "from intermediate.int_reference_values_typed "
+                          "where model_name = :m and model_version = :v",
+                      {"m": model_name, "v": model_version})
 
 
-def current_values(wh: Warehouse, model_name: str, model_version: str, feature_name: str,
-                   numeric: bool, first_day, last_day) -> pd.DataFrame:
-    """One feature's non-null values (numeric) or category counts (categorical) per day."""
-    params = {"m": model_name, "v": model_version, "f": feature_name, "d0": first_day,
-              "d1": last_day}
-    where = ("where model_name = :m and model_version = :v and feature_name = :f "
-             "and window_date between :d0 and :d1")
-    if numeric:
-        sql = ("select window_date, value_numeric as value from "
-               f"intermediate.int_feature_values_typed {where} and value_numeric is not null")
-    else:
-        sql = ("select window_date, value_category as value, count(*) as n from "
-               f"intermediate.int_feature_values_typed {where} and value_category is not null "
-               "group by window_date, value_category")
-    frame = read_frame(wh, sql, params)
-    frame["window_date"] = pd.to_datetime(frame["window_date"]).dt.date
-    return frame
+def day_frame(wh: Warehouse, model_name: str, model_version: str, day) -> pd.DataFrame:
+    """Every schema feature's non-null values of one day's predictions, in one read: the day is
+    one scan of the typed feature values whatever the number of features."""
+    return read_frame(wh, "select feature_name, value_numeric, value_category "
+                          "from intermediate.int_feature_values_typed "
+                          "where model_name = :m and model_version = :v and window_date = :d "
+                          "and (value_numeric is not null or value_category is not null)",
+                      {"m": model_name, "v": model_version, "d": day})
 
 
-def feature_tests(reference: pd.Series, current: pd.DataFrame, days: pd.DataFrame, *,
-                  numeric: bool) -> list[dict]:
-    """One row per pending day: KS on the values, or chi-square on the category counts with
-    every prediction lacking a category counted as the null category (as the PSI bins do)."""
+def reference_samples(reference: pd.DataFrame) -> dict[str, tuple[np.ndarray, Counter]]:
+    """Per feature: its numeric values (NaN where null, dropped by the test) and its category
+    counts (None for null), the two sides a KS or chi-square test needs from the reference."""
+    samples = {}
+    for feature_name, rows in reference.groupby("feature_name", sort=False):
+        numeric = rows["value_numeric"].to_numpy(dtype=float, na_value=np.nan)
+        counts = Counter(None if pd.isna(v) else str(v) for v in rows["value_category"])
+        samples[str(feature_name)] = (numeric, counts)
+    return samples
+
+
+def day_tests(reference: dict[str, tuple[np.ndarray, Counter]], current: pd.DataFrame,
+              pending: pd.DataFrame) -> list[dict]:
+    """One row per pending feature of the day: KS on the values, or chi-square on the category
+    counts with every prediction lacking a category counted as the null category (as the PSI
+    bins do)."""
+    by_feature = dict(tuple(current.groupby("feature_name", sort=False)))
+    empty = current.iloc[0:0]
     rows = []
-    if numeric:
-        ref = reference.to_numpy(dtype=float, na_value=np.nan)
-        by_day = {d: g["value"].to_numpy(dtype=float) for d, g in current.groupby("window_date")}
-    else:
-        ref_counts = Counter(None if pd.isna(v) else str(v) for v in reference)
-        by_day = {d: dict(zip(g["value"].astype(str), g["n"].astype(int), strict=True))
-                  for d, g in current.groupby("window_date")}
-    for day, n_predictions in zip(days["window_date"], days["n_predictions"], strict=True):
-        if numeric:
-            result = ks_test(ref, by_day.get(day, np.array([], dtype=float)))
-            values = (result.statistic, result.statistic, result.pvalue)
+    for test in pending.itertuples(index=False):
+        ref_values, ref_counts = reference.get(test.feature_name, (np.array([]), Counter()))
+        values = by_feature.get(test.feature_name, empty)
+        if test.test_name == "ks":
+            result = ks_test(ref_values, values["value_numeric"].dropna().to_numpy(dtype=float))
+            statistics = (result.statistic, result.statistic, result.pvalue)
         else:
-            counts = dict(by_day.get(day, {}))
-            missing = int(n_predictions) - sum(counts.values())
+            counts = values["value_category"].dropna().astype(str).value_counts()
+            observed = dict(zip(counts.index, counts.to_numpy(dtype=int).tolist(), strict=True))
+            missing = int(test.n_predictions) - sum(observed.values())
             if missing > 0:
-                counts[None] = missing
-            result = chi_square_test(ref_counts, counts)
-            values = (result.statistic, result.cramers_v, result.pvalue)
-        rows.append({"window_date": day, "n_predictions": int(n_predictions),
-                     "statistic": values[0], "effect_size": values[1], "pvalue": values[2],
+                observed[None] = missing
+            result = chi_square_test(ref_counts, observed)
+            statistics = (result.statistic, result.cramers_v, result.pvalue)
+        rows.append({**{k: getattr(test, k) for k in TEST_KEY}, "window_date": test.window_date,
+                     "n_predictions": int(test.n_predictions), "statistic": statistics[0],
+                     "effect_size": statistics[1], "pvalue": statistics[2],
                      "n_reference": result.n_reference, "n_current": result.n_current})
     return rows
 
 
 def compute_drift_tests(wh: Warehouse) -> pd.DataFrame:
-    """Compute every pending test, append it to raw.drift_tests (one transaction per feature)
-    and return the rows written."""
+    """Compute every pending test, a day at a time (one read of the reference per version, one
+    read per day for all its features), append each day's rows to raw.drift_tests in one
+    transaction, and return the rows written."""
     written = []
     pending = pending_tests(wh)
-    for key, days in pending.groupby(TEST_KEY, sort=True):
-        model_name, model_version, feature_name, test_name, reference_hash = key
-        numeric = test_name == "ks"
-        days = days.sort_values("window_date")
-        reference = reference_values(wh, model_name, model_version, feature_name, numeric)
-        current = current_values(wh, model_name, model_version, feature_name, numeric,
-                                 days["window_date"].iloc[0], days["window_date"].iloc[-1])
-        base = dict(zip(TEST_KEY, key, strict=True)) | {"computed_at": utc_now()}
-        frame = pd.DataFrame([base | row for row in feature_tests(reference, current, days,
-                                                                  numeric=numeric)],
-                             columns=DRIFT_COLUMNS)
-        with wh.connect() as conn:
-            append_frame(conn, wh.target, "raw.drift_tests", frame)
-        written.append(frame)
+    for (model_name, model_version), tests in pending.groupby(["model_name", "model_version"],
+                                                              sort=True):
+        reference = reference_samples(reference_frame(wh, model_name, model_version))
+        for day, day_pending in tests.groupby("window_date", sort=True):
+            current = day_frame(wh, model_name, model_version, day)
+            frame = pd.DataFrame(day_tests(reference, current, day_pending),
+                                 columns=DRIFT_COLUMNS).assign(computed_at=utc_now())
+            with wh.connect() as conn:
+                append_frame(conn, wh.target, "raw.drift_tests", frame)
+            written.append(frame)
     return (pd.concat(written, ignore_index=True) if written
             else pd.DataFrame(columns=DRIFT_COLUMNS))
 
