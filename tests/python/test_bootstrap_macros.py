@@ -63,6 +63,55 @@ def test_poisson_inverse_cdf_equals_scipy_ppf(run_inline):
     np.testing.assert_array_equal(got, expected)
 
 
+def test_standard_normal_quantile_equals_scipy_ppf(run_inline):
+    # both tails (u < 0.02425, u > 0.97575) and the centre; Acklam's relative error < 1.15e-9
+    us = sorted(np.random.default_rng(5).random(300).round(12).tolist()
+                + [1e-9, 1e-4, 0.0242, 0.0243, 0.5, 0.9757, 0.9758, 1 - 1e-9])
+    rows = run_inline("select u, {{ vigie.standard_normal_quantile('u') }} as z from "
+                      + values("u", us) + " order by u")
+    got = np.array([float(z) for _, z in rows])
+    np.testing.assert_allclose(got, stats.norm.ppf(us), rtol=2e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("mean", [101, 400, 5_000, 200_000])
+def test_poisson_normal_quantile_is_scipy_ppf_but_rarely_one_count_off(run_inline, mean):
+    us = np.random.default_rng(mean).random(2_000).round(12)
+    rows = run_inline(f"select u, {{{{ vigie.poisson_normal_quantile('{mean}', "
+                      "vigie.standard_normal_quantile('u')) }} as k from "
+                      + values("u", us.tolist()) + " order by u")
+    got = np.array([float(k) for _, k in rows])
+    expected = stats.poisson(mean).ppf(np.sort(us))
+    assert np.abs(got - expected).max() <= 1
+    assert np.mean(got != expected) < 0.01  # 0.4 % at mean 100 (the share falls with the mean)
+
+
+def test_whole_cells_resample_like_their_rows(run_inline, monkeypatch):
+    """One cell of 400 rows drawn whole against the same cell weighted row by row: per
+    resample a Poisson(400) count either way, so over 1,000 resamples the two samples have
+    the same mean (400, SE 0.63 each) and variance, and a Kolmogorov-Smirnov test cannot tell
+    them apart; a weight that ignored the Poisson spread (say, always 400) would fail."""
+    rows = ("(select 'p' || cast(i as varchar(16)) as prediction_id, "
+            "date '2030-01-01' as day, 'sex' as attribute, 'female' as group_name, "
+            "true as is_favorable_decision, true as is_favorable_outcome "
+            "from generate_series(1, 400) as s(i))")
+    settings = SETTINGS.replace("200.0", "1000.0")
+    monkeypatch.delenv("VIGIE_BOOTSTRAP_RESAMPLES", raising=False)  # the seed's 1,000, here
+    sums = {}
+    for name, above in (("rows", "none"), ("cells", "100")):
+        sql = ("{% set rows %}" + rows + "{% endset %}{% set settings %}" + settings
+               + "{% endset %}select resample_index, n_predictions, n_true_favorable from ("
+               "{{ vigie.bootstrap_resample_sums(rows, ['day'], thresholds=settings, "
+               f"whole_cells_above={above}) }}}}) as r order by resample_index")
+        result = np.array([(int(n), int(t)) for _, n, t in run_inline(sql)])
+        assert len(result) == 1000
+        assert (result[:, 0] == result[:, 1]).all()  # every row of the cell counts in both sums
+        sums[name] = result[:, 0]
+    for sample in sums.values():
+        assert abs(sample.mean() - 400) < 4 * np.sqrt(400 / 1000)
+        assert 0.8 < sample.var(ddof=1) / 400 < 1.2
+    assert stats.ks_2samp(sums["rows"], sums["cells"]).pvalue > 0.001
+
+
 def test_md5_integer_is_the_first_32_bits_of_md5(run_inline):
     sql = ("select w, {{ vigie.md5_integer('w') }} as h from "
            + values("w", [w.replace("'", "''") for w in WORDS]) + " order by w")
