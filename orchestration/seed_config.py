@@ -7,6 +7,10 @@ from pathlib import Path
 
 from models_ml.raw_validation import ContractRules
 
+TRAINING_MAX_ROWS = "training_max_rows"
+ERR_TRAINING_MAX_ROWS = ("seeds/thresholds.csv: training_max_rows must be a whole number of at "
+                         "least 1, got {value!r}")
+
 
 def read_seed(project_dir: str | Path, name: str) -> list[dict[str, str]]:
     """Rows of seeds/<name>.csv as dicts of text."""
@@ -18,6 +22,17 @@ def thresholds(project_dir: str | Path) -> dict[str, float]:
     """seeds/thresholds.csv as name → value."""
     return {r["threshold_name"]: float(r["threshold_value"])
             for r in read_seed(project_dir, "thresholds")}
+
+
+def training_max_rows(project_dir: str | Path) -> int | None:
+    """The most labelled rows a training reads (threshold training_max_rows); None without the
+    row, i.e. no cap."""
+    value = thresholds(project_dir).get(TRAINING_MAX_ROWS)
+    if value is None:
+        return None
+    if not (value >= 1 and float(value).is_integer()):
+        raise ValueError(ERR_TRAINING_MAX_ROWS.format(value=value))
+    return int(value)
 
 
 def feature_schema(project_dir: str | Path, model_name: str) -> list[dict[str, str]]:

@@ -66,9 +66,11 @@ def candidate_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse
         raise ValueError(ERR_NO_PRODUCTION.format(model=model_name))
     trained = store.load(model_name, candidate.model_version)
     full, examples, _ = load_training_set(
-        wh, model_name, labels_as_of(wh, model_name, candidate.model_version))
-    # The held-out split is the candidate's own (its artifact lists the rows); a row whose
-    # label was corrected after the cut-off is no longer known as of it and drops out.
+        wh, model_name, labels_as_of(wh, model_name, candidate.model_version),
+        validation_rows_of=candidate.model_version)
+    # The held-out split is the candidate's own (its artifact lists the rows; they are read
+    # whatever the cap training_max_rows keeps); a row whose label was corrected after the
+    # cut-off is no longer known as of it and drops out.
     X = full.X.loc[[i for i in trained.validation_prediction_ids if i in full.X.index]]
     project_dir = wh.config.project_dir
     decisions = (outcome_values(project_dir, model_name, "decision", favorable=True)[0],
