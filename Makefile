@@ -33,11 +33,16 @@ dagster: $(STAMP)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/python -m orchestration.instance
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev
 
-# The reference tools (Evidently needs pandas 2) get a venv of their own, never .venv.
-bench:
+# The reference tools (Evidently needs pandas 2) get a venv of their own, never .venv. Then the
+# whole job from files to a promotion decision, stage by stage, in Vigie's own .venv
+# (bench/results/pipeline-<rows>.json).
+bench: $(STAMP)
 	$(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet -e ".[bench]"
 	.venv-bench/bin/python -m bench --rows 100000 1000000
+	$(BIN)/python -m bench.pipeline --rows 100000
+	$(BIN)/python -m bench.pipeline --rows 1000000
+	$(BIN)/python -m bench.pipeline --rows 10000000
 
 clean:
 	rm -rf target logs warehouse .dagster_home

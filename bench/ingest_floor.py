@@ -18,10 +18,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench.ingest_memory import write_predictions
+from bench.timing import run_measured
 from orchestration.seed_config import contract_rules
 from orchestration.warehouse import default_project_dir
 
@@ -58,14 +58,12 @@ def floor_sql(path: Path) -> str:
 
 
 def run_child(command: list[str], env: dict[str, str]) -> dict:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"{command[:4]} failed with status {status}")
-    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024}
+    """Wall seconds and peak RSS (MiB) of one child process (bench.timing.run_measured: a child
+    forked from here would count this process's pages, the simulated file's among them)."""
+    measured = run_measured(command, env=env)
+    if measured["exit_code"] != 0:
+        raise SystemExit(f"{command[:4]} failed with status {measured['exit_code']}")
+    return {"seconds": measured["wall_seconds"], "peak_rss_mib": measured["peak_rss_mib"]}
 
 
 def init_warehouse_at(path: Path, env: dict[str, str]) -> None:

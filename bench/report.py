@@ -37,6 +37,11 @@ python3 -m venv .venv-bench
 already ingested at that size under `--workdir` (default `/tmp/vigie-bench`).
 `python -m bench.ingest_memory` measures ingestion alone. Raw results: `bench/results/`.
 
+`python -m bench.pipeline --rows N [--days 60]` times the whole job as a user runs it, from
+JSON Lines files to a promotion decision and then one more day, each stage in a process of its
+own with its peak RSS, `vigie ingest` against DuckDB's floor in the same run
+(`bench/results/pipeline-<N>.json`; `make bench` runs it at 100,000, 1,000,000 and 10,000,000).
+
 ## What is compared, and what "agree" means
 
 Every comparison runs both sides once on the same rows and stops the bench with a message if

@@ -1,4 +1,5 @@
-"""Peak memory of a stage: each stage runs in a fresh process that reports its own ru_maxrss."""
+"""Peak memory of a stage: each stage runs in a fresh process, started by a small launcher so
+that its ru_maxrss is its own."""
 
 from __future__ import annotations
 
@@ -6,8 +7,33 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
+
+# A child forked from this process starts with this process's pages, and Linux keeps their
+# high-water mark in the child's ru_maxrss across exec: `python -c pass` started from a parent
+# of 500 MiB reports 500 MiB. This launcher (a few MiB, no site packages) forks the command
+# from its own small address space, waits for it and writes the command's exit code, wall time
+# and ru_maxrss (the command's and its waited-for children's) to the file named first, and
+# exits as the command did.
+LAUNCHER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+code = os.waitstatus_to_exitcode(status)
+with open(sys.argv[1], "w") as handle:
+    json.dump({"exit_code": code, "seconds": seconds, "peak_rss_kib": usage.ru_maxrss}, handle)
+sys.exit(code if code >= 0 else 128 - code)
+"""
 
 
 def own_peak_rss_mib() -> float:
@@ -24,8 +50,9 @@ def run_stage_process(stage: str, args: list[str], *, env: dict[str, str] | None
     the next one's."""
     command = [sys.executable, "-m", "bench.stages", stage, *args]
     started = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout,
-                          check=False)
+    with tempfile.TemporaryDirectory() as tmp:  # the launcher, so its ru_maxrss is its own
+        proc = subprocess.run(launched(command, Path(tmp) / "rusage.json"), capture_output=True,
+                              text=True, env=env, timeout=timeout, check=False)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"bench stage {stage!r} failed with exit code {proc.returncode}:\n"
@@ -33,3 +60,22 @@ def run_stage_process(stage: str, args: list[str], *, env: dict[str, str] | None
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["wall_seconds"] = seconds
     return result
+
+
+def launched(command: list[str], report: Path) -> list[str]:
+    """`command` started by LAUNCHER, which writes its measures to `report`."""
+    return [sys.executable, "-S", "-c", LAUNCHER, str(report), *command]
+
+
+def run_measured(command: list[str], *, cwd: str | Path | None = None,
+                 env: dict[str, str] | None = None, stdout: IO | None = None,
+                 stderr: IO | None = None) -> dict[str, Any]:
+    """Run `command` through LAUNCHER: its exit code, wall seconds (from its start to its exit)
+    and peak RSS in MiB, its own and not this process's."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "rusage.json"
+        subprocess.run(launched(command, report), cwd=cwd, env=env, stdout=stdout,
+                       stderr=stderr, check=False)
+        measured = json.loads(report.read_text())
+    return {"exit_code": measured["exit_code"], "wall_seconds": measured["seconds"],
+            "peak_rss_mib": measured["peak_rss_kib"] / 1024}

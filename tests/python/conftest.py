@@ -28,6 +28,7 @@ os.environ.setdefault("VIGIE_BOOTSTRAP_RESAMPLES", "40")
 # collected last runs alone at the end while the other worker idles; started first, the
 # lighter files fill in behind them. Only the order changes: each file stays on one worker.
 SLOW_FILES_FIRST = (
+    "test_bench_pipeline.py",  # the whole job end to end: minutes, even at 600 rows
     "test_incremental_sequences.py", "test_performance_marts.py", "test_dagster_pipeline.py",
     "test_fairness_marts.py", "test_training_examples.py", "test_monitoring_marts.py",
     "test_gate_marts.py", "test_cli_build_sequence.py", "test_dagster_postgres.py",
