@@ -17,7 +17,6 @@ COMPARISONS = (
         "vigie": "Vigie dbt build +group_parity +fairness_summary",
         "fairlearn": "fairlearn MetricFrame"}),
 )
-STAGES = ("ingest", "dbt_build", "drift", "training", "gate")
 
 HOW_TO_RUN = """\
 ## How to run it
@@ -106,24 +105,48 @@ def agreement_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def job_table(results: list[dict[str, Any]]) -> str:
-    header = "| stage | " + " | ".join(f"{r['rows']:,} rows: s / peak MiB" for r in results)
-    if len(results) >= 2:
-        header += f" | growth {results[0]['rows']:,} -> {results[-1]['rows']:,}: time x / memory x"
-    lines = [header + " |", "|" + "---|" * header.count("|")]
-    for stage in STAGES:
-        cells = []
-        for result in results:
-            info = result["job"][stage]
-            seconds = info.get("wall_seconds", info["seconds"])
-            cells.append(f"{_fmt(seconds)} / {info['peak_rss_mib']:,.0f}")
-        if len(results) >= 2:
-            first, last = results[0]["job"][stage], results[-1]["job"][stage]
-            time_x = (last.get("wall_seconds", last["seconds"])
-                      / first.get("wall_seconds", first["seconds"]))
-            cells.append(f"{time_x:.1f} / {last['peak_rss_mib'] / first['peak_rss_mib']:.1f}")
-        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+def _pipelines(results_dir: Path) -> list[dict[str, Any]]:
+    results = [json.loads(p.read_text()) for p in results_dir.glob("pipeline-*.json")]
+    return sorted(results, key=lambda r: r["rows"])
+
+
+def growth_table(first: dict[str, Any], last: dict[str, Any]) -> str:
+    """Each stage's wall time and peak RSS at two sizes, and the factor between them."""
+    lines = [f"| stage | {first['rows']:,}: s / peak MiB | {last['rows']:,}: s / peak MiB | "
+             "time x / memory x |", "|---|---|---|---|"]
+    for name, stage in last["stages"].items():
+        before = first["stages"].get(name)
+        if before is None:
+            continue
+        lines.append(f"| {name} | {_fmt(before['wall_seconds'])} / "
+                     f"{before['peak_rss_mib']:,.0f} | {_fmt(stage['wall_seconds'])} / "
+                     f"{stage['peak_rss_mib']:,.0f} | "
+                     f"{stage['wall_seconds'] / before['wall_seconds']:.1f} / "
+                     f"{stage['peak_rss_mib'] / before['peak_rss_mib']:.1f} |")
     return "\n".join(lines)
+
+
+def pipeline_section(pipelines: list[dict[str, Any]]) -> list[str]:
+    """The whole job from files to a decision (bench.pipeline), one table per size."""
+    from bench.pipeline_report import markdown
+
+    parts = ["## The whole job, from JSON Lines files to a promotion decision\n",
+             "`python -m bench.pipeline`: each stage a process of its own, timed from its start "
+             "to its exit (imports included), peak RSS = ru_maxrss of the stage and the "
+             "children it waited for (dbt included). simulate = the migration scenario written "
+             "as JSON Lines (not counted in the job); ingest = `vigie ingest predictions` / "
+             "`feedback`; build = `vigie build`; monitoring and retraining = the Dagster jobs "
+             "as `vigie run` launches them (retraining: candidate, evaluation, gate, decision; "
+             "mitigated_retraining: the retrain the fairness sensor asks for); floor = DuckDB's "
+             "own read_json + SQL validation + anti-join insert of the same predictions file; "
+             "one_more_day_* = the next day's files ingested and the monitoring job run "
+             "again.\n"]
+    for result in pipelines:
+        parts += [f"### {result['rows']:,} predictions\n", markdown(result), ""]
+    if len(pipelines) >= 2:
+        parts += [f"### Growth, {pipelines[-2]['rows']:,} to {pipelines[-1]['rows']:,}\n",
+                  growth_table(pipelines[-2], pipelines[-1]), ""]
+    return parts
 
 
 def machine_section(results: list[dict[str, Any]]) -> str:
@@ -136,14 +159,14 @@ def machine_section(results: list[dict[str, Any]]) -> str:
     return (f"## The machine and the run\n\n{m['cores']} cores ({m['cpu_model']}), "
             f"{m['memory_gib']} GiB of memory (/proc/meminfo), Python {m['python']}; "
             f"{versions}.\n\nRuns (UTC): {dates}.\n\n"
-            "**Timings are noisy**: the machine has 2 cores and other engineers ran test suites "
-            f"(dbt builds, PostgreSQL) during the run; 1-minute load average {loads}. Compare "
-            "the ratios, measured within the same run with the sides interleaved, more than "
-            "absolute seconds.\n")
+            f"1-minute load average {loads} (2 cores: a load above 2 means something else "
+            "ran beside the bench). Compare the ratios, measured within the same run with the "
+            "sides interleaved, more than absolute seconds.\n")
 
 
 def write_readme(results_dir: Path, readme: Path) -> None:
-    """Regenerate README.md from every rows-*.json, keeping findings.md's text verbatim."""
+    """Regenerate README.md from every rows-*.json and pipeline-*.json, keeping
+    findings.md's text verbatim."""
     results = _load(results_dir)
     findings = results_dir / "findings.md"
     parts = ["# Vigie benchmarks\n",
@@ -152,15 +175,8 @@ def write_readme(results_dir: Path, readme: Path) -> None:
              "days, DuckDB).\n", HOW_TO_RUN]
     if results:
         parts += [machine_section(results), "## Results\n", comparison_table(results), "",
-                  "### Agreement\n", agreement_table(results), "",
-                  "## The whole job, stage by stage\n",
-                  "Each stage in its own process (peak RSS = ru_maxrss of the process and the "
-                  "children it waited for, dbt included): ingest = simulate + validate + store "
-                  "(simulation time inside it is in the JSON), dbt_build = `dbt build "
-                  "--full-refresh` of the whole project, drift = KS and chi-square of every "
-                  "feature and day into raw.drift_tests, training = LightGBM candidate on the "
-                  "labelled predictions, gate = fairness and AUC checks and the decision.\n",
-                  job_table(results), ""]
+                  "### Agreement\n", agreement_table(results), ""]
+    parts += pipeline_section(_pipelines(results_dir))
     if findings.exists():
         parts.append(findings.read_text())
     # Benchmarks of their own (bench.api_load) keep their section in a file of their own.
