@@ -73,6 +73,7 @@ class Run:
                         DBT_LOG_PATH=str(folder / "dbt_cli" / "logs"),
                         DAGSTER_HOME=str(folder / "dagster_home"))
         self.stages: dict[str, dict[str, Any]] = {}
+        self.resumed = False
 
     def child(self, name: str, command: list[str], env: dict[str, str] | None = None
               ) -> dict[str, Any]:
@@ -171,14 +172,23 @@ def simulate(run: Run, rows: int, days: int, seed: int, start: dt.date) -> dict[
 
 
 def run_pipeline(run: Run, rows: int, days: int, seed: int) -> None:
-    run.record("init", run.vigie("init", ["init"]) | {"rows": 0})
+    """Every stage in turn; a stage already in run.stages (a resumed run's) is not run again."""
+    def todo(name: str) -> bool:
+        return name not in run.stages
+
+    if todo("init"):
+        run.record("init", run.vigie("init", ["init"]) | {"rows": 0})
     start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)
-    counts = simulate(run, rows, days, seed, start)["counts"]
-    ingest(run, "ingest_predictions", "predictions", run.folder / files.PREDICTIONS_FILE)
-    ingest(run, "ingest_feedback", "feedback", run.folder / files.FEEDBACK_FILE)
-    build = run.vigie("build", ["build"])
+    counts = (simulate(run, rows, days, seed, start) if todo("simulate")
+              else run.stages["simulate"])["counts"]
+    if todo("ingest_predictions"):
+        ingest(run, "ingest_predictions", "predictions", run.folder / files.PREDICTIONS_FILE)
+    if todo("ingest_feedback"):
+        ingest(run, "ingest_feedback", "feedback", run.folder / files.FEEDBACK_FILE)
+    # A resumed build starts over from the raw tables (what a failed build left is dropped).
+    build = run.vigie("build", ["build", "--full-refresh"] if run.resumed else ["build"])
     drift_tests = DRIFT_TESTS.search(build["stderr"])
-    run.record("build", build | {"rows": rows,
+    run.record("build", build | {"rows": rows, "full_refresh": run.resumed,
                                  "drift_tests": int(drift_tests.group(1)) if drift_tests else None})
     monitoring = job(run, "monitoring", "monitoring", rows)
     retraining = job(run, "retraining", "retraining", rows,
@@ -191,6 +201,20 @@ def run_pipeline(run: Run, rows: int, days: int, seed: int) -> None:
            run.folder / files.DAY_LAST_PREDICTIONS_FILE)
     ingest(run, "one_more_day_feedback", "feedback", run.folder / files.DAY_LAST_FEEDBACK_FILE)
     job(run, "one_more_day_monitoring", "monitoring", counts["day_last_predictions"])
+
+
+RESUMABLE = ("init", "simulate", "ingest_predictions", "ingest_feedback")
+
+
+def resumed_stages(path: Path) -> dict[str, dict[str, Any]]:
+    """The files-and-ingest stages of an earlier run that stopped after them (its results
+    file); the rest runs again."""
+    earlier = json.loads(path.read_text())
+    missing = [name for name in RESUMABLE if name not in earlier["stages"]]
+    if missing:
+        raise SystemExit(f"bench.pipeline: cannot resume, {path} lacks {', '.join(missing)}")
+    return {name: earlier["stages"][name] | {"resumed_from": earlier["started_at"]}
+            for name in RESUMABLE}
 
 
 def git_commit() -> str:
@@ -223,10 +247,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/vigie-bench-pipeline"))
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the files and warehouse of an earlier run that stopped after "
+                             "its ingestion, and run the rest (its build as --full-refresh)")
     args = parser.parse_args(argv)
     if args.rows < args.days:
         parser.error("--rows must be at least --days (one prediction a day)")
-    run = Run(prepare_folder(args.workdir / f"rows-{args.rows}"))
+    folder = args.workdir / f"rows-{args.rows}"
+    if args.resume:
+        run = Run(folder)
+        run.stages.update(resumed_stages(args.results / f"pipeline-{args.rows}.json"))
+        run.resumed = True
+    else:
+        run = Run(prepare_folder(folder))
     info = machine()
     info["versions"].update(machine_versions())
     result: dict[str, Any] = {
