@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from orchestration.dbt_runner import DbtError
+from orchestration.ingest import DEFAULT_CHUNK_SIZE
 from orchestration.raw_contract import init_warehouse
 from orchestration.readers import ReaderError
 from orchestration.registry import RegistryError
@@ -72,7 +73,7 @@ target_option = click.option(
 
 
 chunk_size_option = click.option(
-    "--chunk-size", type=click.IntRange(min=1), default=10_000, show_default=True,
+    "--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
     help="Rows per transaction: an interrupted ingestion loses at most one chunk, and a re-run "
          "stores the rest.")
 
