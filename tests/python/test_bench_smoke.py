@@ -168,17 +168,25 @@ def test_inject_defects_changes_exactly_the_rate_of_rows():
 
 
 def test_readme_renders_from_results(tmp_path):
+    from bench.pipeline_report import summary
+
     side = {"warmup": 1.0, "runs": [1.0, 2.0, 3.0], "median": 2.0}
-    stage = {"wall_seconds": 1.5, "seconds": 1.4, "peak_rss_mib": 300.0}
-    result = {"rows": 1000, "started_at": "2026-01-01T00:00:00+00:00",
-              "machine": {"cores": 2, "cpu_model": "cpu", "memory_gib": 23.4, "python": "3.11",
-                          "versions": {"scipy": "1"}, "load_average_at_start": [1.0, 1, 1]},
-              "job": {name: stage for name in ("ingest", "dbt_build", "drift", "training",
-                                               "gate")},
+    machine = {"cores": 2, "cpu_model": "cpu", "memory_gib": 23.4, "python": "3.11",
+               "versions": {"scipy": "1"}, "load_average_at_start": [1.0, 1, 1]}
+    result = {"rows": 1000, "started_at": "2026-01-01T00:00:00+00:00", "machine": machine,
               "drift": {"sides": {"vigie": side, "scipy": side | {"median": 1.0}},
                         "ratios": {"scipy": 0.5}, "agreement": {"n_tests": 4}}}
     (tmp_path / "rows-1000.json").write_text(json.dumps(result))
+    for rows, seconds, mib in ((1000, 2.0, 300.0), (10000, 5.0, 450.0)):
+        stages = {"build": {"wall_seconds": seconds, "peak_rss_mib": mib, "rows": rows,
+                            "drift_tests": 3}}
+        (tmp_path / f"pipeline-{rows}.json").write_text(json.dumps(
+            {"rows": rows, "days": 2, "started_at": "2026-01-01T00:00:00+00:00",
+             "commit": "abc", "machine": machine, "stages": stages,
+             "summary": summary(stages)}))
     readme = tmp_path / "README.md"
     write_readme(tmp_path, readme)
     text = readme.read_text()
-    assert "| 1,000 | KS drift" in text and "**0.50**" in text and "| gate | 1.5 / 300 |" in text
+    assert "| 1,000 | KS drift" in text and "**0.50**" in text
+    assert "| build | 5.0 | 450 | 10,000 |  | drift tests computed: 3 |" in text
+    assert "| build | 2.0 / 300 | 5.0 / 450 | 2.5 / 1.5 |" in text  # growth: 5 / 2, 450 / 300
