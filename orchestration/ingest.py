@@ -196,7 +196,9 @@ def ingest_chunk(conn: sa.Connection, target: str, source: str, chunk: Chunk, *,
         bad.append((chunk.record(row["i"]), DUPLICATE_CONFLICT, detail, key))
     to_insert = ranked.filter(new)
 
-    if source == "feedback" and to_insert.num_rows:
+    if source == "feedback":
+        # The column even when no row is new: a chunk of duplicates only must store nothing,
+        # not fail (it did, and each of its rows went to quarantine as unreadable).
         prediction_ids = pc.unique(to_insert.column("prediction_id")).to_pylist()
         known = _existing(conn, target, "raw.predictions", "prediction_id", "prediction_id",
                           prediction_ids)

@@ -93,6 +93,26 @@ def test_reingesting_the_same_file_adds_nothing(warehouse, tmp_path):
     assert warehouse.scalar("select count(*) from raw.quarantine") == 3
 
 
+def test_reingesting_the_same_feedback_file_adds_nothing_and_quarantines_nothing(warehouse,
+                                                                                  tmp_path):
+    # A chunk of feedback duplicates only has no row to insert; it used to fail on the missing
+    # orphan column and quarantine each of its rows as unreadable.
+    init_warehouse(warehouse)
+    ingest_file(warehouse, "predictions",
+                write_jsonl(tmp_path / "p.jsonl", [json.dumps(GOOD[0])]), rules=RULES)
+    rows = [{"feedback_id": f"f{i}", "prediction_id": "p0" if i else "unknown",
+             "received_at": "2026-03-05T09:00:00Z", "kind": "label", "outcome": "repaid"}
+            for i in range(3)]
+    path = write_jsonl(tmp_path / "f.jsonl", [json.dumps(r) for r in rows])
+    first = ingest_file(warehouse, "feedback", path, rules=RULES)
+    second = ingest_file(warehouse, "feedback", path, rules=RULES)
+    assert (first.accepted, first.orphans) == (3, 1)
+    assert (second.received, second.accepted, second.already_present, second.quarantined,
+            second.orphans) == (3, 0, 3, 0, 0)
+    assert warehouse.scalar("select count(*) from raw.feedback") == 3
+    assert warehouse.scalar("select count(*) from raw.quarantine") == 0
+
+
 def test_duplicate_ids_across_files_conflict_only_when_content_differs(warehouse, tmp_path):
     init_warehouse(warehouse)
     ingest_file(warehouse, "predictions", write_jsonl(tmp_path / "a.jsonl",
