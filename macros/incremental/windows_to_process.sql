@@ -73,3 +73,67 @@
     where {{ date_column }} in (select window_date from windows)
   {%- endif %}
 {%- endmacro %}
+
+
+{#- For a model whose days change when feedback about their predictions arrives (labels, label
+    corrections, ratings, implicit events) as well as when predictions do: the CTEs `day_states`
+    (per day × model × version, a hash of int_monitoring_snapshot's window_state and the model's
+    configuration_hash from int_model_label_configuration) and, on an incremental run, `windows`
+    (the days whose state differs from the window_state the model stored, or that it never stored).
+    The model stores day_states.window_state on every row, is incremental with delete+insert on
+    window_date, and restricts its import CTEs with in_windows_to_rebuild(). A day the model
+    stores no row for (no label yet) stays changed and is rebuilt at every build: the days
+    awaiting their first label, a few at most.
+    versions / version_state: a relation with one row per model_name × model_version and the
+    column of it to fold into the state too (a version's validation AUC).
+    feedback: false for a model that reads predictions only (the state is then their count and
+    latest ingested_at), so labels arriving for old days do not rebuild them. Ends with a comma,
+    before the model's own CTEs. -#}
+{% macro window_state_ctes(versions=none, version_state=none, feedback=true) -%}
+  {%- if (versions is none) != (version_state is none) -%}
+    {{ exceptions.raise_compiler_error("window_state_ctes: give both versions and version_state, or neither") }}
+  {%- endif -%}
+  {%- set text = dbt.type_string() -%}
+day_states as (
+    select
+        snapshot.window_date,
+        snapshot.model_name,
+        snapshot.model_version,
+        cast({{ dbt.hash(dbt.concat([
+            'snapshot.window_state' if feedback else
+                ("cast(snapshot.n_predictions as " ~ text ~ ") || '|' || "
+                 ~ "cast(snapshot.last_ingested_at as " ~ text ~ ")"),
+            "'|'", "coalesce(configuration.configuration_hash, '')",
+            "'|'", ("coalesce(cast(versions." ~ version_state ~ " as " ~ text ~ "), '')")
+                   if versions is not none else "''"])) }} as {{ text }}) as window_state
+    from {{ ref('int_monitoring_snapshot') }} as snapshot
+    left join {{ ref('int_model_label_configuration') }} as configuration
+        on snapshot.model_name = configuration.model_name
+    {%- if versions is not none %}
+    left join {{ versions }} as versions
+        on snapshot.model_name = versions.model_name
+        and snapshot.model_version = versions.model_version
+    {%- endif %}
+),
+{%- if is_incremental() %}
+  {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+                           | map('lower') | list %}
+  {%- if 'window_state' in stored_columns %}
+
+stored_states as (
+    select distinct window_date, model_name, model_version, window_state from {{ this }}
+),
+
+windows as (
+    {{ vigie.changed_windows('day_states', 'stored_states',
+                             ['window_date', 'model_name', 'model_version'], ['window_state']) }}
+),
+  {%- else %}
+
+{#- A table built before it stored its state (an earlier Vigie): every day is rebuilt once. #}
+windows as (
+    select distinct window_date from day_states
+),
+  {%- endif %}
+{%- endif %}
+{%- endmacro %}

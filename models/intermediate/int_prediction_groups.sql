@@ -1,16 +1,29 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='window_date',
+        on_schema_change='append_new_columns'
+    )
+}}
 
 -- A table, not a view: the marts and their tests read it several times. One row per
 -- prediction × sensitive attribute of its model, with the group the value falls in
 -- (seeds/sensitive_groups: numeric bands [lower_bound, upper_bound), categories by value) and the
 -- decision's and latest label's favourability. A missing value (key absent or JSON null) or a
--- value in no band is the group 'unknown': no prediction is dropped.
-with predictions as (
+-- value in no band is the group 'unknown': no prediction is dropped. Incremental by day: a
+-- day is rebuilt when its predictions, the labels about them or the configuration changed
+-- (vigie.window_state_ctes).
+with {{ vigie.window_state_ctes() }}
+
+predictions as (
     select * from {{ ref('int_predictions_decided') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 labels as (
     select prediction_id, is_favorable_outcome from {{ ref('int_labels_latest') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 attributes as (
@@ -26,6 +39,9 @@ sensitive_values as (
     select prediction_id, feature_name, value_text, value_numeric, value_category
     from {{ ref('int_prediction_features_unpivoted') }}
     where feature_name in (select attribute from attributes)
+    {%- if is_incremental() %}
+        and window_date in (select window_date from windows)
+    {%- endif %}
 ),
 
 prediction_attributes as (
@@ -85,8 +101,13 @@ final as (
         coalesce(banded.group_name, 'unknown') as group_name,
         banded.value_text as attribute_value,
         banded.is_favorable_decision,
-        banded.is_favorable_outcome
+        banded.is_favorable_outcome,
+        day_states.window_state
     from banded
+    inner join day_states
+        on banded.window_date = day_states.window_date
+        and banded.model_name = day_states.model_name
+        and banded.model_version = day_states.model_version
     where banded.band_rank = 1
 )
 

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', pre_hook="{{ vigie.without_jit() }}") }}
 
 -- The Poisson bootstrap of each day's parity (macros/stats/bootstrap.sql): per day × model ×
 -- version × attribute × group × resample, the weighted counts. A table: fairness_summary reads

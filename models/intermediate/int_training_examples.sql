@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='window_date',
+        on_schema_change='append_new_columns'
+    )
+}}
 
 {#- One wide row per labelled prediction: what training and evaluation read, so that the latest
     label (int_labels_latest), the typed feature values (int_feature_values_typed) and the
@@ -7,7 +14,10 @@
     named as the feature (double precision for numeric and integer features, text for
     categorical ones; text when models disagree on the type) and one `<attribute>__group`
     column per sensitive attribute. Before the seed exists (parse, or compile on a fresh
-    warehouse) the layout is empty; `dbt build` seeds first, so the built table is complete. -#}
+    warehouse) the layout is empty; `dbt build` seeds first, so the built table is complete.
+    Incremental by the prediction's day: a day is rebuilt when its predictions, the labels
+    about them or the configuration (the schema seed among it) changed (vigie.window_state_ctes);
+    a feature added to the schema adds its column and rebuilds every day. -#}
 {%- set schema_seed = ref('feature_schema') -%}
 {%- set categorical = vigie.get_column_values(schema_seed, 'feature_name',
                                              where="feature_type = 'categorical'") -%}
@@ -18,7 +28,7 @@
 {%- set features = (categorical + numeric) | unique(case_sensitive=true) | sort(case_sensitive=true) -%}
 {%- set fixed_columns = ['prediction_id', 'model_name', 'model_version', 'scored_at',
                          'window_date', 'score', 'decision', 'is_favorable_decision', 'outcome',
-                         'label_received_at', 'is_favorable_outcome'] -%}
+                         'label_received_at', 'is_favorable_outcome', 'window_state'] -%}
 {%- set seen = {} -%}
 {%- set layout = fixed_columns + features -%}
 {%- for attribute in attributes -%}
@@ -34,9 +44,12 @@
     {%- do seen.update({column | lower: column}) -%}
 {%- endfor -%}
 
-with labels as (
+with {{ vigie.window_state_ctes() }}
+
+labels as (
     select prediction_id, received_at, outcome, is_favorable_outcome
     from {{ ref('int_labels_latest') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 predictions as (
@@ -50,15 +63,18 @@ predictions as (
         decision,
         is_favorable_decision
     from {{ ref('int_predictions_decided') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 feature_values as (
     select prediction_id, feature_name, value_numeric, value_category
     from {{ ref('int_feature_values_typed') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 prediction_groups as (
     select prediction_id, attribute, group_name from {{ ref('int_prediction_groups') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 labelled_feature_values as (
@@ -111,9 +127,14 @@ final as (
         {%- endfor %}
         {%- for attribute in attributes %},
         bands_wide.{{ vigie.quote_identifier(attribute ~ '__group') }}
-        {%- endfor %}
+        {%- endfor %},
+        day_states.window_state
     from labels
     inner join predictions on labels.prediction_id = predictions.prediction_id
+    inner join day_states
+        on predictions.window_date = day_states.window_date
+        and predictions.model_name = day_states.model_name
+        and predictions.model_version = day_states.model_version
     left join features_wide on labels.prediction_id = features_wide.prediction_id
     left join bands_wide on labels.prediction_id = bands_wide.prediction_id
 )

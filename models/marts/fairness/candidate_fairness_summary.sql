@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ vigie.without_jit() }}") }}
+
 -- Parity gaps of each evaluated version, per evaluation × model × version × attribute, with
 -- their bootstrap percentile intervals. Candidate and production score the same held-out rows
 -- and a row's bootstrap weight depends on the row only, so both are resampled together.

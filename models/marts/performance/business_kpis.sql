@@ -1,17 +1,37 @@
 -- Business KPIs per day × model × version: approvals, defaults and the cost of wrong decisions
 -- among labelled predictions (seeds/cost_matrix), ratings, implicit feedback and latency.
--- Feedback counts for the day of the prediction it is about.
-with decided as (
+-- Feedback counts for the day of the prediction it is about. Incremental by day: a day is
+-- rebuilt when its predictions, the feedback about them or the configuration changed
+-- (vigie.window_state_ctes).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='window_date',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+with {{ vigie.window_state_ctes() }}
+
+decided as (
     select * from {{ ref('int_predictions_decided') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 labels as (
     select * from {{ ref('int_labels_latest') }}
     where is_favorable_outcome is not null
+    {%- if is_incremental() %}
+        and window_date in (select window_date from windows)
+    {%- endif %}
 ),
 
 feedback as (
     select * from {{ ref('stg_raw__feedback') }}
+    {%- if is_incremental() %}
+    where prediction_id in (select prediction_id from decided)
+    {%- endif %}
 ),
 
 cost_matrix as (
@@ -103,8 +123,13 @@ final as (
         cast(coalesce(implicit.n_engaged, 0) as {{ vigie.type_double() }})
             / served.n_predictions as engagement_rate,
         cast(served.latency_p50_ms as {{ vigie.type_double() }}) as latency_p50_ms,
-        cast(served.latency_p95_ms as {{ vigie.type_double() }}) as latency_p95_ms
+        cast(served.latency_p95_ms as {{ vigie.type_double() }}) as latency_p95_ms,
+        day_states.window_state
     from served
+    inner join day_states
+        on served.window_date = day_states.window_date
+        and served.model_name = day_states.model_name
+        and served.model_version = day_states.model_version
     left join labelled
         on served.window_date = labelled.window_date
         and served.model_name = labelled.model_name

@@ -1,22 +1,40 @@
 -- Model performance per day × model × version on the labelled predictions of that day, with
 -- the unfavourable outcome as the positive class (as the score) and an unfavourable decision as
 -- a positive prediction; validation_auc is the version's AUC on its held-out validation rows
--- (int_validation_auc, the one definition).
-with decided as (
+-- (int_validation_auc, the one definition). Incremental by day: a day is rebuilt when its
+-- predictions, the labels about them, the configuration or the version's validation AUC
+-- changed (vigie.window_state_ctes), so a new day costs that day, not the history.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='window_date',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+with validation as (
+    select model_name, model_version, validation_auc from {{ ref('int_validation_auc') }}
+),
+
+{{ vigie.window_state_ctes(versions='validation', version_state='validation_auc') }}
+
+decided as (
     select * from {{ ref('int_predictions_decided') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 labels as (
     select * from {{ ref('int_labels_latest') }}
     where is_favorable_outcome is not null
-),
-
-validation as (
-    select model_name, model_version, validation_auc from {{ ref('int_validation_auc') }}
+    {%- if is_incremental() %}
+        and window_date in (select window_date from windows)
+    {%- endif %}
 ),
 
 days as (
-    select distinct window_date, model_name, model_version from decided
+    select window_date, model_name, model_version, window_state from day_states
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 labelled as (
@@ -70,7 +88,8 @@ final as (
             / nullif(confusion.n_labeled, 0) as accuracy,
         cast(confusion.brier_score as {{ vigie.type_double() }}) as brier_score,
         validation.validation_auc,
-        validation.validation_auc - auc.roc_auc as auc_gap
+        validation.validation_auc - auc.roc_auc as auc_gap,
+        days.window_state
     from days
     left join confusion
         on days.window_date = confusion.window_date

@@ -3,15 +3,30 @@
 -- in score broken by prediction_id, so deciles differ in size by at most one; decile 10 holds
 -- the highest scores). Numeric features: mean among the top decile vs the bottom decile (values
 -- present). Categorical features: the most frequent value in the top decile (ties by value) and
--- its share of each of the two deciles' predictions.
-with decided as (
+-- its share of each of the two deciles' predictions. Incremental by day: a day is rebuilt
+-- when its predictions changed (vigie.window_state_ctes without feedback: labels do not move
+-- deciles).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='window_date',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+with {{ vigie.window_state_ctes(feedback=false) }}
+
+decided as (
     select prediction_id, window_date, model_name, model_version, score
     from {{ ref('int_predictions_decided') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 features as (
     select prediction_id, feature_name, value_numeric, value_category
     from {{ ref('int_prediction_features_unpivoted') }}
+    {{ vigie.in_windows_to_rebuild() }}
 ),
 
 deciles as (
@@ -104,8 +119,13 @@ final as (
         cast(top_categories.n_top as {{ vigie.type_double() }})
             / nullif(decile_sizes.n_top_decile, 0) as top_decile_category_share,
         cast(top_categories.n_bottom as {{ vigie.type_double() }})
-            / nullif(decile_sizes.n_bottom_decile, 0) as bottom_decile_category_share
+            / nullif(decile_sizes.n_bottom_decile, 0) as bottom_decile_category_share,
+        day_states.window_state
     from numeric_means
+    inner join day_states
+        on numeric_means.window_date = day_states.window_date
+        and numeric_means.model_name = day_states.model_name
+        and numeric_means.model_version = day_states.model_version
     inner join decile_sizes
         on numeric_means.window_date = decile_sizes.window_date
         and numeric_means.model_name = decile_sizes.model_name

@@ -1,0 +1,100 @@
+-- One row per model of seeds/feature_schema.csv with a hash of every seed that gives its label,
+-- group and cost numbers their meaning: the schema rows with their sensitivity, the model's
+-- favourable decisions and outcomes, the sensitive groups' bands and the cost matrix. The
+-- models that read labels, groups and costs (vigie.window_state_ctes) rebuild the days they
+-- computed under another hash, so a seed edit changes past days. Apart from
+-- int_model_configuration so that the drift and conformance marts do not depend on these seeds.
+with feature_schema as (
+    select * from {{ ref('feature_schema') }}
+),
+
+entries as (
+    select
+        model_name,
+        feature_name,
+        {{ dbt.concat([
+            "feature_name", "'|'", "feature_type",
+            "'|'", "coalesce(cast(min_value as " ~ dbt.type_string() ~ "), '')",
+            "'|'", "coalesce(cast(max_value as " ~ dbt.type_string() ~ "), '')",
+            "'|'", "coalesce(allowed_values, '')",
+            "'|'", "coalesce(cast(is_nullable as " ~ dbt.type_string() ~ "), '')",
+        ]) }} as entry,
+        {{ dbt.concat([
+            "feature_name", "'|'", "coalesce(cast(is_sensitive as " ~ dbt.type_string() ~ "), '')",
+        ]) }} as sensitivity
+    from feature_schema
+),
+
+schemas as (
+    select
+        model_name,
+        {{ dbt.hash(dbt.listagg('entry', "';'", 'order by feature_name')) }} as schema_hash,
+        {{ dbt.listagg('sensitivity', "';'", 'order by feature_name') }} as sensitivities
+    from entries
+    group by model_name
+),
+
+outcome_entries as (
+    select
+        model_name,
+        {{ dbt.concat([
+            "value_kind", "'|'", "value",
+            "'|'", "coalesce(cast(is_favorable as " ~ dbt.type_string() ~ "), '')",
+        ]) }} as entry
+    from {{ ref('outcomes') }}
+),
+
+outcomes as (
+    select
+        model_name,
+        {{ dbt.listagg('entry', "';'", 'order by entry') }} as outcome_entries
+    from outcome_entries
+    group by model_name
+),
+
+band_entries as (
+    select
+        {{ dbt.concat([
+            "attribute", "'|'", "group_name",
+            "'|'", "coalesce(cast(lower_bound as " ~ dbt.type_string() ~ "), '')",
+            "'|'", "coalesce(cast(upper_bound as " ~ dbt.type_string() ~ "), '')",
+            "'|'", "coalesce(category_value, '')",
+        ]) }} as entry
+    from {{ ref('sensitive_groups') }}
+),
+
+bands as (
+    select {{ dbt.listagg('entry', "';'", 'order by entry') }} as band_entries
+    from band_entries
+),
+
+cost_entries as (
+    select
+        {{ dbt.concat([
+            "decision", "'|'", "outcome",
+            "'|'", "coalesce(cast(cost as " ~ dbt.type_string() ~ "), '')",
+        ]) }} as entry
+    from {{ ref('cost_matrix') }}
+),
+
+costs as (
+    select {{ dbt.listagg('entry', "';'", 'order by entry') }} as cost_entries
+    from cost_entries
+),
+
+final as (
+    select
+        cast(schemas.model_name as {{ dbt.type_string() }}) as model_name,
+        cast({{ dbt.hash(dbt.concat([
+            "schemas.schema_hash", "'#'", "schemas.sensitivities",
+            "'#'", "coalesce(outcomes.outcome_entries, '')",
+            "'#'", "coalesce(bands.band_entries, '')",
+            "'#'", "coalesce(costs.cost_entries, '')"])) }}
+            as {{ dbt.type_string() }}) as configuration_hash
+    from schemas
+    left join outcomes on schemas.model_name = outcomes.model_name
+    cross join bands
+    cross join costs
+)
+
+select * from final
