@@ -8,12 +8,18 @@
     As fairlearn with y_true = favourable outcome and y_pred = favourable decision:
     selection_rate = favourable decisions / rows; true_positive_rate = P(favourable decision |
     favourable outcome); false_positive_rate = P(favourable decision | unfavourable outcome),
-    both over labelled rows and null when their denominator is 0. -#}
-{% macro group_parity_from(relation, partition_by, thresholds='thresholds') %}
-    {{ return(adapter.dispatch('group_parity_from', 'vigie')(relation, partition_by, thresholds)) }}
+    both over labelled rows and null when their denominator is 0.
+
+    `weight`: a column of `relation` counting the rows each of its rows stands for (a relation
+    of cells, one row per partition × attribute × group × decision × outcome with its count,
+    so that a 7-day window sums seven days of cells instead of joining seven days of rows);
+    none counts each row once. -#}
+{% macro group_parity_from(relation, partition_by, thresholds='thresholds', weight=none) %}
+    {{ return(adapter.dispatch('group_parity_from', 'vigie')(relation, partition_by, thresholds,
+                                                              weight)) }}
 {% endmacro %}
 
-{% macro default__group_parity_from(relation, partition_by, thresholds) %}
+{% macro default__group_parity_from(relation, partition_by, thresholds, weight=none) %}
     {%- if partition_by is string or partition_by is not sequence or partition_by | length == 0 -%}
         {{ exceptions.raise_compiler_error(
             "group_parity_from: argument `partition_by` must be a non-empty list of columns, got "
@@ -21,21 +27,23 @@
     {%- endif -%}
     {%- set double = vigie.type_double() -%}
     {%- set bigint = dbt.type_bigint() -%}
-    {%- set decided = "case when is_favorable_decision then 1 else 0 end" -%}
-    {%- set labelled = "case when is_favorable_outcome is not null then 1 else 0 end" -%}
-    {%- set good = "case when is_favorable_outcome then 1 else 0 end" -%}
-    {%- set bad = "case when not is_favorable_outcome then 1 else 0 end" -%}
-    {%- set true_favorable = "case when is_favorable_outcome and is_favorable_decision then 1 else 0 end" -%}
-    {%- set false_favorable = "case when not is_favorable_outcome and is_favorable_decision then 1 else 0 end" -%}
+    {%- set one = weight if weight else '1' -%}
+    {%- set rows = 'sum(' ~ weight ~ ')' if weight else 'count(*)' -%}
+    {%- set decided = "case when is_favorable_decision then " ~ one ~ " else 0 end" -%}
+    {%- set labelled = "case when is_favorable_outcome is not null then " ~ one ~ " else 0 end" -%}
+    {%- set good = "case when is_favorable_outcome then " ~ one ~ " else 0 end" -%}
+    {%- set bad = "case when not is_favorable_outcome then " ~ one ~ " else 0 end" -%}
+    {%- set true_favorable = "case when is_favorable_outcome and is_favorable_decision then " ~ one ~ " else 0 end" -%}
+    {%- set false_favorable = "case when not is_favorable_outcome and is_favorable_decision then " ~ one ~ " else 0 end" -%}
     select
         {%- for column in partition_by %}
         {{ column }},
         {%- endfor %}
         attribute,
         group_name,
-        cast(count(*) as {{ bigint }}) as n_predictions,
+        cast({{ rows }} as {{ bigint }}) as n_predictions,
         cast(sum({{ decided }}) as {{ bigint }}) as n_favorable_decisions,
-        cast(sum({{ decided }}) as {{ double }}) / count(*) as selection_rate,
+        cast(sum({{ decided }}) as {{ double }}) / {{ rows }} as selection_rate,
         cast(sum({{ labelled }}) as {{ bigint }}) as n_labeled,
         cast(sum({{ good }}) as {{ bigint }}) as n_favorable_outcomes,
         cast(sum({{ bad }}) as {{ bigint }}) as n_unfavorable_outcomes,
@@ -43,7 +51,7 @@
             as true_positive_rate,
         cast(sum({{ false_favorable }}) as {{ double }}) / nullif(sum({{ bad }}), 0)
             as false_positive_rate,
-        count(*) < (
+        {{ rows }} < (
             select min(threshold_value) from {{ thresholds }}
             where threshold_name = 'min_group_size'
         ) as is_suppressed

@@ -2,7 +2,8 @@
 -- the feature's schema type for drift statistics: value_numeric for a numeric or integer
 -- feature whose JSON value is a number (fractional or out-of-range numbers included),
 -- value_category for a categorical feature whose JSON value is a string (unknown categories
--- included). JSON null and values of the wrong JSON type are null in both.
+-- included). JSON null and values of the wrong JSON type are null in both. The values were typed
+-- once, in the incremental unpivot; here they are only kept or not by the schema's type.
 with feature_values as (
     select * from {{ ref('int_prediction_features_unpivoted') }}
 ),
@@ -22,7 +23,7 @@ final as (
         case
             when feature_schema.feature_type in ('numeric', 'integer')
                 and feature_values.json_type = 'number'
-                then cast(feature_values.value_text as {{ vigie.type_double() }})
+                then feature_values.value_numeric
         end as value_numeric,
         case
             when feature_schema.feature_type = 'categorical'

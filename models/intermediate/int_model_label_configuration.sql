@@ -1,6 +1,7 @@
 -- One row per model of seeds/feature_schema.csv with a hash of every seed that gives its label,
 -- group and cost numbers their meaning: the schema rows with their sensitivity, the model's
--- favourable decisions and outcomes, the sensitive groups' bands and the cost matrix. The
+-- favourable decisions and outcomes, the sensitive groups' bands, the cost matrix and the
+-- thresholds (group sizes, bootstrap resamples and seed). The
 -- models that read labels, groups and costs (vigie.window_state_ctes) rebuild the days they
 -- computed under another hash, so a seed edit changes past days. Apart from
 -- int_model_configuration so that the drift and conformance marts do not depend on these seeds.
@@ -82,6 +83,25 @@ costs as (
     from cost_entries
 ),
 
+threshold_entries as (
+    select
+        {{ dbt.concat([
+            "threshold_name", "'|'",
+            "coalesce(cast(threshold_value as " ~ dbt.type_string() ~ "), '')",
+        ]) }} as entry
+    from {{ ref('thresholds') }}
+),
+
+thresholds as (
+    select {{ dbt.listagg('entry', "';'", 'order by entry') }} as threshold_entries
+    from threshold_entries
+),
+
+-- the resamples a build draws (VIGIE_BOOTSTRAP_RESAMPLES may override the seed's for a run)
+bootstrap as (
+    {{ vigie.bootstrap_settings(ref('thresholds')) }}
+),
+
 final as (
     select
         cast(schemas.model_name as {{ dbt.type_string() }}) as model_name,
@@ -89,12 +109,16 @@ final as (
             "schemas.schema_hash", "'#'", "schemas.sensitivities",
             "'#'", "coalesce(outcomes.outcome_entries, '')",
             "'#'", "coalesce(bands.band_entries, '')",
-            "'#'", "coalesce(costs.cost_entries, '')"])) }}
+            "'#'", "coalesce(costs.cost_entries, '')",
+            "'#'", "coalesce(thresholds.threshold_entries, '')",
+            "'#'", "coalesce(cast(bootstrap.n_resamples as " ~ dbt.type_string() ~ "), '')"])) }}
             as {{ dbt.type_string() }}) as configuration_hash
     from schemas
     left join outcomes on schemas.model_name = outcomes.model_name
     cross join bands
     cross join costs
+    cross join thresholds
+    cross join bootstrap
 )
 
 select * from final

@@ -1,5 +1,7 @@
 -- Parity by group over the 7 days ending on window_date (window_start_date to window_date),
--- one row per day × model × version × attribute × group, for days with predictions.
+-- one row per day × model × version × attribute × group, for days with predictions. The days
+-- are first counted per cell (day × attribute × group × decision × outcome), so a window sums
+-- seven days of cells instead of joining seven days of predictions.
 with prediction_groups as (
     select * from {{ ref('int_prediction_groups') }}
 ),
@@ -8,31 +10,54 @@ thresholds as (
     select * from {{ ref('thresholds') }}
 ),
 
+day_cells as (
+    select
+        window_date,
+        model_name,
+        model_version,
+        attribute,
+        group_name,
+        is_favorable_decision,
+        is_favorable_outcome,
+        count(*) as n_rows
+    from prediction_groups
+    group by
+        window_date,
+        model_name,
+        model_version,
+        attribute,
+        group_name,
+        is_favorable_decision,
+        is_favorable_outcome
+),
+
 window_ends as (
     select distinct window_date as window_end_date, model_name, model_version
-    from prediction_groups
+    from day_cells
 ),
 
 windowed as (
     select
         window_ends.window_end_date as window_date,
-        prediction_groups.model_name,
-        prediction_groups.model_version,
-        prediction_groups.attribute,
-        prediction_groups.group_name,
-        prediction_groups.is_favorable_decision,
-        prediction_groups.is_favorable_outcome
+        day_cells.model_name,
+        day_cells.model_version,
+        day_cells.attribute,
+        day_cells.group_name,
+        day_cells.is_favorable_decision,
+        day_cells.is_favorable_outcome,
+        day_cells.n_rows
     from window_ends
-    inner join prediction_groups
-        on window_ends.model_name = prediction_groups.model_name
-        and window_ends.model_version = prediction_groups.model_version
-        and prediction_groups.window_date <= window_ends.window_end_date
-        and prediction_groups.window_date
+    inner join day_cells
+        on window_ends.model_name = day_cells.model_name
+        and window_ends.model_version = day_cells.model_version
+        and day_cells.window_date <= window_ends.window_end_date
+        and day_cells.window_date
             > {{ dbt.dateadd('day', -7, 'window_ends.window_end_date') }}
 ),
 
 parity as (
-    {{ vigie.group_parity_from('windowed', ['window_date', 'model_name', 'model_version']) }}
+    {{ vigie.group_parity_from('windowed', ['window_date', 'model_name', 'model_version'],
+                               weight='n_rows') }}
 ),
 
 final as (

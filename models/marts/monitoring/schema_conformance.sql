@@ -91,10 +91,7 @@ typed_values as (
         feature_schema.min_value,
         feature_schema.max_value,
         feature_schema.allowed_values,
-        case
-            when feature_values.json_type = 'number'
-                then cast(feature_values.value_text as {{ vigie.type_double() }})
-        end as value_number
+        feature_values.value_numeric as value_number
     from feature_values
     left join feature_schema
         on feature_values.model_name = feature_schema.model_name
