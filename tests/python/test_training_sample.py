@@ -302,7 +302,8 @@ def test_a_mitigated_candidate_keeps_the_answered_validation_rows_under_the_cap(
     write_raw(wh, "feedback", pd.DataFrame([
         label(row["prediction_id"], as_of - dt.timedelta(minutes=1),
               "defaulted" if k % 2 else "repaid") for k, row in enumerate(late)]))
-    dbt_build(wh.config, target, "--select", "int_training_examples")
+    # with what it reads: it is incremental on the build's snapshot and the latest labels
+    dbt_build(wh.config, target, "--select", "+int_training_examples")
     held_out = set(naive.validation_prediction_ids)
     plain, _, _ = load_training_set(wh, MODEL, as_of)
     assert len(plain.X) == SEED_CAP and held_out - set(plain.X.index)  # the scenario bites
