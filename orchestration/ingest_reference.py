@@ -12,15 +12,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from models_ml.raw_validation import CONTAINS_NUL, NUL_DETAIL, UNREADABLE
-from orchestration.ingest import (
-    IngestReport,
-    file_sha256,
-    now_utc,
-    record_batch,
-    rows_to_arrow,
-    store_quarantine,
-)
+from orchestration.ingest import file_sha256, record_batch
 from orchestration.ingest_chunks import error_text
+from orchestration.ingest_store import IngestReport, now_utc, rows_to_arrow, store_quarantine
 from orchestration.raw_contract import reference_sample
 from orchestration.readers import RawRecord, read_records
 from orchestration.warehouse import Warehouse, load_arrow

@@ -23,8 +23,9 @@ from models_ml.simulate import iter_simulated_days
 from models_ml.training import stratified_split
 from orchestration import registry
 from orchestration.assets.io import append_frame
-from orchestration.ingest import IngestReport, ingest_records, now_utc
+from orchestration.ingest import ingest_records
 from orchestration.ingest_reference import ingest_reference_file
+from orchestration.ingest_store import IngestReport, now_utc
 from orchestration.readers import RawRecord
 from orchestration.resources import default_model_name
 from orchestration.seed_config import contract_rules, outcome_values

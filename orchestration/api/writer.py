@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models_ml.raw_validation import ContractRules
-from orchestration.ingest import IngestReport, ingest_records
+from orchestration.ingest import ingest_records
+from orchestration.ingest_store import IngestReport
 from orchestration.readers import RawRecord
 from orchestration.warehouse import Warehouse
 

@@ -8,7 +8,7 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.ingest import IngestReport
+from orchestration.ingest_store import IngestReport
 from orchestration.progress import expected_rows, ingest_progress
 
 

@@ -146,9 +146,9 @@ def test_a_row_the_warehouse_refuses_to_store_is_quarantined_alone(warehouse, tm
                                                                    monkeypatch):
     # Whatever the warehouse refuses at storing time (here: a load that fails whenever p7 is in
     # it), the chunk is split down to that one row, which is quarantined; the rest is stored.
-    from orchestration import ingest
+    from orchestration import ingest_store
 
-    real = ingest.load_arrow
+    real = ingest_store.load_arrow
 
     def refusing(conn, target, table, data):
         if table == "raw.predictions" and "p7" in data.column("prediction_id").to_pylist():
@@ -156,7 +156,7 @@ def test_a_row_the_warehouse_refuses_to_store_is_quarantined_alone(warehouse, tm
         return real(conn, target, table, data)
 
     init_warehouse(warehouse)
-    monkeypatch.setattr(ingest, "load_arrow", refusing)
+    monkeypatch.setattr(ingest_store, "load_arrow", refusing)
     lines = [line(good(f"p{i}")) for i in range(20)]
     report = ingest_file(warehouse, "predictions", write_file(tmp_path / "p.jsonl", lines),
                          rules=RULES, chunk_size=8)
