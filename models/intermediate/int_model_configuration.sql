@@ -9,13 +9,7 @@ entries as (
     select
         model_name,
         feature_name,
-        {{ dbt.concat([
-            "feature_name", "'|'", "feature_type",
-            "'|'", "coalesce(cast(min_value as " ~ dbt.type_string() ~ "), '')",
-            "'|'", "coalesce(cast(max_value as " ~ dbt.type_string() ~ "), '')",
-            "'|'", "coalesce(allowed_values, '')",
-            "'|'", "coalesce(cast(is_nullable as " ~ dbt.type_string() ~ "), '')",
-        ]) }} as entry
+        {{ vigie.feature_schema_entry() }} as entry
     from feature_schema
 ),
 

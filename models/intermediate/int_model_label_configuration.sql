@@ -13,16 +13,8 @@ entries as (
     select
         model_name,
         feature_name,
-        {{ dbt.concat([
-            "feature_name", "'|'", "feature_type",
-            "'|'", "coalesce(cast(min_value as " ~ dbt.type_string() ~ "), '')",
-            "'|'", "coalesce(cast(max_value as " ~ dbt.type_string() ~ "), '')",
-            "'|'", "coalesce(allowed_values, '')",
-            "'|'", "coalesce(cast(is_nullable as " ~ dbt.type_string() ~ "), '')",
-        ]) }} as entry,
-        {{ dbt.concat([
-            "feature_name", "'|'", "coalesce(cast(is_sensitive as " ~ dbt.type_string() ~ "), '')",
-        ]) }} as sensitivity
+        {{ vigie.feature_schema_entry() }} as entry,
+        {{ vigie.seed_entry(['feature_name', 'is_sensitive']) }} as sensitivity
     from feature_schema
 ),
 
@@ -38,10 +30,7 @@ schemas as (
 outcome_entries as (
     select
         model_name,
-        {{ dbt.concat([
-            "value_kind", "'|'", "value",
-            "'|'", "coalesce(cast(is_favorable as " ~ dbt.type_string() ~ "), '')",
-        ]) }} as entry
+        {{ vigie.seed_entry(['value_kind', 'value', 'is_favorable']) }} as entry
     from {{ ref('outcomes') }}
 ),
 
@@ -55,12 +44,8 @@ outcomes as (
 
 band_entries as (
     select
-        {{ dbt.concat([
-            "attribute", "'|'", "group_name",
-            "'|'", "coalesce(cast(lower_bound as " ~ dbt.type_string() ~ "), '')",
-            "'|'", "coalesce(cast(upper_bound as " ~ dbt.type_string() ~ "), '')",
-            "'|'", "coalesce(category_value, '')",
-        ]) }} as entry
+        {{ vigie.seed_entry(['attribute', 'group_name', 'lower_bound', 'upper_bound',
+                             'category_value']) }} as entry
     from {{ ref('sensitive_groups') }}
 ),
 
@@ -71,10 +56,7 @@ bands as (
 
 cost_entries as (
     select
-        {{ dbt.concat([
-            "decision", "'|'", "outcome",
-            "'|'", "coalesce(cast(cost as " ~ dbt.type_string() ~ "), '')",
-        ]) }} as entry
+        {{ vigie.seed_entry(['decision', 'outcome', 'cost']) }} as entry
     from {{ ref('cost_matrix') }}
 ),
 
@@ -85,10 +67,7 @@ costs as (
 
 threshold_entries as (
     select
-        {{ dbt.concat([
-            "threshold_name", "'|'",
-            "coalesce(cast(threshold_value as " ~ dbt.type_string() ~ "), '')",
-        ]) }} as entry
+        {{ vigie.seed_entry(['threshold_name', 'threshold_value']) }} as entry
     from {{ ref('thresholds') }}
 ),
 
