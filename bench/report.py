@@ -29,12 +29,15 @@ Vigie allows pandas 2.2+, so both live in it:
 python3 -m venv .venv-bench
 .venv-bench/bin/pip install -e ".[bench,test]"      # test: to run tests/python/test_bench_smoke.py
 .venv-bench/bin/python -m bench --rows 100000 1000000        # about an hour on 2 busy cores
-.venv-bench/bin/python -m bench --rows 10000000 --allow-10m  # see "10 million rows" below
+.venv-bench/bin/python -m bench --rows 10000000 --allow-10m  # fairlearn: ~10 min a run
 ```
 
 `--repeat N` (at least 3) sets the timed runs after the warm-up; `--reuse` keeps a warehouse
 already ingested at that size under `--workdir` (default `/tmp/vigie-bench`).
-`python -m bench.ingest_memory` measures ingestion alone. Raw results: `bench/results/`.
+`python -m bench.ingest_memory` measures ingestion alone;
+`python -m bench.drift_profile --workdir /tmp/vigie-bench/rows-1000000` splits the drift
+step into its reads and its tests, and times its KS against scipy's on the same arrays.
+Raw results: `bench/results/`.
 
 `python -m bench.pipeline --rows N [--days 60]` times the whole job as a user runs it, from
 JSON Lines files to a promotion decision and then one more day, each stage in a process of its

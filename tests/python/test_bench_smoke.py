@@ -190,3 +190,24 @@ def test_readme_renders_from_results(tmp_path):
     assert "| 1,000 | KS drift" in text and "**0.50**" in text
     assert "| build | 5.0 | 450 | 10,000 |  | drift tests computed: 3 |" in text
     assert "| build | 2.0 / 300 | 5.0 / 450 | 2.5 / 1.5 |" in text  # growth: 5 / 2, 450 / 300
+
+
+def test_drift_profile_times_the_same_arrays_and_stops_on_a_disagreement(monkeypatch):
+    from bench import drift_profile
+    from models_ml.drift import KsResult
+
+    rng = np.random.default_rng(5)
+    arrays = [(np.append(rng.normal(0, 1, 50), np.nan), rng.normal(0.5, 1, 40))
+              for _ in range(3)]
+    result = drift_profile.same_arrays(arrays)
+    assert result["n_tests"] == 3 and result["max_gap"] == 0.0
+    assert result["vigie_ks_s"] > 0 and result["scipy_ks_s"] > 0
+
+    def off_by_a_little(reference, current):
+        ref, cur = reference[~np.isnan(reference)], current[~np.isnan(current)]
+        exact = stats.ks_2samp(ref, cur)
+        return KsResult(float(exact.statistic), float(exact.pvalue) + 1e-9, ref.size, cur.size)
+
+    monkeypatch.setattr(drift_profile, "ks_test", off_by_a_little)
+    with pytest.raises(drift.DisagreementError):
+        drift_profile.same_arrays(arrays)
