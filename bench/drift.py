@@ -110,6 +110,13 @@ def vigie_ks_arrow(warehouse: Warehouse, features: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pending_ks(features: list[str], day) -> pd.DataFrame:
+    """The KS tests of one day in the shape the drift asset's day_tests takes."""
+    return pd.DataFrame({"model_name": MODEL_NAME, "model_version": MODEL_VERSION,
+                         "feature_name": features, "test_name": "ks", "reference_hash": "",
+                         "window_date": day, "n_predictions": 0})
+
+
 def vigie_ks(warehouse: Warehouse, features: list[str]) -> pd.DataFrame:
     """The drift asset's path, every day: one read of the reference, one read per day of all
     its features, then KS per numeric feature (orchestration.assets.drift.day_tests)."""
@@ -119,11 +126,8 @@ def vigie_ks(warehouse: Warehouse, features: list[str]) -> pd.DataFrame:
     days = warehouse.query_df("select distinct window_date from staging.stg_raw__predictions")
     rows = []
     for day in sorted(pd.to_datetime(days["window_date"]).dt.date):
-        pending = pd.DataFrame({"model_name": MODEL_NAME, "model_version": MODEL_VERSION,
-                                "feature_name": features, "test_name": "ks",
-                                "reference_hash": "", "window_date": day, "n_predictions": 0})
         rows += day_tests(reference, day_frame(warehouse, MODEL_NAME, MODEL_VERSION, day),
-                          pending)
+                          pending_ks(features, day))
     frame = pd.DataFrame(rows)
     return frame[["window_date", "feature_name", "statistic", "pvalue"]]
 

@@ -23,7 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.drift import MODEL_NAME, MODEL_VERSION, DisagreementError, numeric_features
+from bench.drift import (
+    MODEL_NAME,
+    MODEL_VERSION,
+    DisagreementError,
+    numeric_features,
+    pending_ks,
+)
 from models_ml.drift import ks_test
 from orchestration.warehouse import Warehouse
 
@@ -63,9 +69,7 @@ def profile_round(warehouse: Warehouse, features: list[str], days: list) -> dict
         started = time.perf_counter()
         frame = day_frame(warehouse, MODEL_NAME, MODEL_VERSION, day)
         read_s += time.perf_counter() - started
-        pending = pd.DataFrame({"model_name": MODEL_NAME, "model_version": MODEL_VERSION,
-                                "feature_name": features, "test_name": "ks",
-                                "reference_hash": "", "window_date": day, "n_predictions": 0})
+        pending = pending_ks(features, day)
         started = time.perf_counter()
         day_tests(reference, frame, pending)
         tests_s += time.perf_counter() - started
