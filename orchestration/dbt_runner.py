@@ -130,6 +130,12 @@ def run_dbt(
     check: bool = True,
 ) -> subprocess.CompletedProcess:
     """Run `dbt <args>` in the project directory with profiles.yml pointed at `config`."""
+    if config.target == "spark":
+        proc = run_dbt_in_process(args, config, target_path=target_path)
+        if check and proc.returncode != 0:
+            raise DbtError(ERR_DBT_FAILED.format(command=args[0], target=config.target,
+                                                 code=proc.returncode))
+        return proc
     command = [dbt_executable(), *args, "--target", config.target]
     proc = run_own_group(command, cwd=config.project_dir, env=dbt_env(config, target_path),
                          capture=capture)
@@ -139,3 +145,25 @@ def run_dbt(
         raise DbtError(ERR_DBT_FAILED.format(command=args[0], target=config.target,
                                              code=proc.returncode))
     return proc
+
+
+def run_dbt_in_process(args: list[str], config: WarehouseConfig, *,
+                       target_path: str | None = None) -> subprocess.CompletedProcess:
+    """`dbt <args>` inside this process, on its SparkSession: a local Spark catalog belongs to
+    one process (orchestration/spark.py), so dbt cannot be a second one. dbt writes its output
+    to this process's stdout; the exit code is 0, 1 (failures) or 2 (dbt could not run)."""
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.spark import spark_session
+
+    # The session sets the VIGIE_* variables in this process, for dbt's profiles.yml.
+    spark_session(config.project_dir, config.dbt_env())
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    command = [*args, "--target", config.target, "--project-dir", config.project_dir,
+               "--profiles-dir", config.project_dir]
+    if target_path:
+        command += ["--target-path", str(target_path),
+                    "--log-path", str(Path(target_path) / "logs")]
+    result = dbtRunner().invoke(command)
+    code = 0 if result.success else (2 if result.exception is not None else 1)
+    return subprocess.CompletedProcess(["dbt", *command], code, "", "")

@@ -106,6 +106,9 @@ def _existing(conn: sa.Connection, target: str, table: str, key: str, value_colu
                                f"join _vigie_keys on t.{key} = _vigie_keys.k").fetchall()
         finally:
             raw.unregister("_vigie_keys")
+    elif target == "spark":
+        from orchestration.spark_connection import keyed_rows
+        rows = keyed_rows(conn.spark, table, key, value_column, keys)
     else:
         cursor = conn.connection.driver_connection.cursor()
         cursor.execute(f"select {key}, {value_column} from {table} where {key} = any(%s)", (keys,))

@@ -170,6 +170,9 @@ evaluation_scores = sa.Table(
     sa.Column("outcome", sa.String, nullable=False),
     sa.Column("scored_at", sa.DateTime, nullable=False),
     sa.PrimaryKeyConstraint("evaluation_id", "model_version", "prediction_id"),
+    # Spark's Parquet tables cannot delete rows: a re-run of an evaluation replaces its
+    # partition instead (warehouse.delete_where).
+    info={"spark_partition_by": "evaluation_id"},
 )
 
 # A version's held-out validation rows as it scored them at training (row_id: the prediction
@@ -203,6 +206,8 @@ feature_contributions = sa.Table(
 
 def init_warehouse(warehouse: Warehouse) -> list[str]:
     """Create the schemas and raw tables that do not exist yet; return the tables created."""
+    if warehouse.target == "spark":
+        return _init_spark(warehouse)
     with warehouse.connect() as conn:
         if conn.dialect.name == "postgresql":
             # `create schema if not exists` run by two processes at once collides in the catalog
@@ -245,3 +250,25 @@ def _drop_unkeyed_drift_tests(conn: sa.Connection) -> None:
         # PostgreSQL: the staging view over it goes too (dbt recreates it).
         cascade = " cascade" if conn.dialect.name == "postgresql" else ""
         conn.execute(sa.text(f"drop table {RAW_SCHEMA}.drift_tests{cascade}"))
+
+
+def _init_spark(warehouse: Warehouse) -> list[str]:
+    """The same schemas and tables on Spark: Parquet tables in the session's catalog, with the
+    nullable columns of a newer contract added to older tables."""
+    from orchestration.spark_connection import create_table_sql, spark_type
+    spark = warehouse.spark_connection().spark
+    for schema in SCHEMAS:
+        spark.sql(f"create database if not exists {schema}")
+    created = []
+    for table in metadata.sorted_tables:
+        name = f"{RAW_SCHEMA}.{table.name}"
+        if not spark.catalog.tableExists(name):
+            spark.sql(create_table_sql(table))
+            created.append(table.name)
+            continue
+        present = {c.name for c in spark.catalog.listColumns(name)}
+        added = [c for c in table.columns if c.name not in present and c.nullable]
+        if added:
+            spark.sql(f"alter table {name} add columns ("
+                      + ", ".join(f"`{c.name}` {spark_type(c)}" for c in added) + ")")
+    return created

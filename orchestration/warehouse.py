@@ -1,7 +1,10 @@
-"""Connections to the warehouse (DuckDB file or PostgreSQL), opened per use and closed after.
+"""Connections to the warehouse (DuckDB file, PostgreSQL or Spark), opened per use and closed
+after.
 
 A DuckDB file takes one writing process at a time and dbt runs as a subprocess, so nothing
-here keeps a connection open between calls.
+here keeps a connection open between calls. A local Spark warehouse is the exception: its
+catalog belongs to one process, so it is this process's SparkSession (orchestration/spark.py),
+kept for the life of the process, and dbt runs inside it.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 DEFAULT_DUCKDB_PATH = "warehouse/vigie.duckdb"
-ERR_UNKNOWN_TARGET = "unknown target {target!r}: choose one of duckdb, postgres"
+DEFAULT_SPARK_DIR = "warehouse/spark"
+ERR_UNKNOWN_TARGET = "unknown target {target!r}: choose one of duckdb, postgres, spark"
 ERR_UNREACHABLE = "cannot reach the {target} warehouse at {where}: {reason}"
 ERR_NO_DIRECTORY = ("no DuckDB warehouse at {path}: the folder {folder} does not exist "
                     "(check VIGIE_DUCKDB_PATH, or create it with `vigie init`)")
@@ -48,6 +52,7 @@ class WarehouseConfig:
     pg_user: str = "postgres"
     pg_password: str = ""
     pg_database: str = "postgres"
+    spark_dir: str = DEFAULT_SPARK_DIR
     project_dir: str = field(default_factory=lambda: str(Path.cwd()))
 
     def __post_init__(self) -> None:
@@ -66,6 +71,7 @@ class WarehouseConfig:
             pg_user=env.get("VIGIE_PG_USER", "postgres"),
             pg_password=env.get("VIGIE_PG_PASSWORD", ""),
             pg_database=env.get("VIGIE_PG_DATABASE", "postgres"),
+            spark_dir=env.get("VIGIE_SPARK_DIR", DEFAULT_SPARK_DIR),
             project_dir=env.get("VIGIE_PROJECT_DIR", str(default_project_dir())),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -75,11 +81,21 @@ class WarehouseConfig:
     def where(self) -> str:
         if self.target == "duckdb":
             return self.resolved_duckdb_path
+        if self.target == "spark":
+            return self.resolved_spark_dir
         return f"{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
     @property
     def resolved_duckdb_path(self) -> str:
         path = Path(self.duckdb_path)
+        if not path.is_absolute():
+            path = Path(self.project_dir) / path
+        return str(path)
+
+    @property
+    def resolved_spark_dir(self) -> str:
+        """The local Spark warehouse: its tables and its catalog (metastore_db)."""
+        path = Path(self.spark_dir)
         if not path.is_absolute():
             path = Path(self.project_dir) / path
         return str(path)
@@ -106,6 +122,7 @@ class WarehouseConfig:
             "VIGIE_PG_USER": self.pg_user,
             "VIGIE_PG_PASSWORD": self.pg_password,
             "VIGIE_PG_DATABASE": self.pg_database,
+            "VIGIE_SPARK_DIR": self.resolved_spark_dir,
         }
 
 
@@ -169,9 +186,18 @@ class Warehouse:
         with self.session() as conn, conn.begin():
             yield conn
 
+    def spark_connection(self):
+        """This process's SparkSession behind the connection calls Vigie makes."""
+        from orchestration.spark import spark_session
+        from orchestration.spark_connection import SparkConnection
+        return SparkConnection(spark_session(self.config.project_dir, self.config.dbt_env()))
+
     @contextmanager
     def session(self) -> Iterator[sa.Connection]:
         """One connection for several transactions (the caller opens them with conn.begin())."""
+        if self.target == "spark":
+            yield self.spark_connection()
+            return
         engine = self._engine()
         try:
             conn = self._connect(engine)
@@ -186,6 +212,8 @@ class Warehouse:
 
     def query_arrow(self, sql: str, params: dict | None = None) -> pa.Table:
         """Run a query and return its result as an Arrow table."""
+        if self.target == "spark":
+            return self.spark_connection().query_arrow(sql, params)
         with self.connect() as conn:
             if self.target == "duckdb" and not params:
                 # DuckDB hands Arrow back without a row-by-row detour through Python.
@@ -204,6 +232,8 @@ class Warehouse:
             return conn.execute(sa.text(sql), params or {}).scalar()
 
     def table_exists(self, schema: str, table: str) -> bool:
+        if self.target == "spark":
+            return self.spark_connection().spark.catalog.tableExists(f"{schema}.{table}")
         with self.connect() as conn:
             return sa.inspect(conn).has_table(table, schema=schema)
 
@@ -211,6 +241,10 @@ class Warehouse:
 def load_arrow(conn: sa.Connection, target: str, table: str, data: pa.Table) -> None:
     """Bulk-load an Arrow table into an existing table (columns matched by name)."""
     if data.num_rows == 0:
+        return
+    if target == "spark":
+        from orchestration.spark_connection import load_spark_arrow
+        load_spark_arrow(conn.spark, table, data)
         return
     columns = ", ".join(f'"{c}"' for c in data.column_names)
     if target == "duckdb":
@@ -227,6 +261,17 @@ def load_arrow(conn: sa.Connection, target: str, table: str, data: pa.Table) -> 
     buffer.seek(0)
     cursor = conn.connection.driver_connection.cursor()
     cursor.copy_expert(f"copy {table} ({columns}) from stdin with (format csv)", buffer)
+
+
+def delete_where(conn: sa.Connection, target: str, table: str, column: str, value) -> None:
+    """Delete the rows of `table` whose `column` equals `value`. On Spark the column must be
+    the table's partition column (its Parquet tables delete nothing else): the partition goes."""
+    if target == "spark":
+        from orchestration.spark_connection import sql_string
+        conn.spark.sql(f"alter table {table} drop if exists partition "
+                       f"(`{column}` = {sql_string(value)})")
+        return
+    conn.execute(sa.text(f"delete from {table} where {column} = :value"), {"value": value})
 
 
 def lock_timeout() -> float:

@@ -5,7 +5,6 @@
 import dagster as dg
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from orchestration import registry
 from orchestration.assets.io import append_frame, utc_now
@@ -18,7 +17,7 @@ from orchestration.assets.training_data import labels_as_of, load_training_set
 from orchestration.model_store import ModelStore
 from orchestration.resources import ModelStoreResource, WarehouseResource
 from orchestration.seed_config import outcome_values
-from orchestration.warehouse import Warehouse
+from orchestration.warehouse import Warehouse, delete_where
 
 ERR_NO_CANDIDATE = "model {model} has no version in stage 'candidate' to evaluate"
 ERR_NO_PRODUCTION = "model {model} has no production version to compare the candidate with"
@@ -88,8 +87,7 @@ def candidate_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse
             "outcome": examples.loc[X.index, "outcome"].astype(str).to_numpy(),
             "scored_at": utc_now()}))
     with wh.connect() as conn:
-        conn.execute(sa.text("delete from raw.evaluation_scores where evaluation_id = :e"),
-                     {"e": evaluation_id})
+        delete_where(conn, wh.target, "raw.evaluation_scores", "evaluation_id", evaluation_id)
         for frame in frames:
             append_frame(conn, wh.target, "raw.evaluation_scores", frame)
     # The AUCs of these rows are computed by dbt (marts.promotion_decisions), not here.

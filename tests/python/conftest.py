@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -88,10 +90,45 @@ def make_config(target: str, tmp_path) -> tuple[WarehouseConfig, callable]:
     return config, drop
 
 
+def require_spark() -> None:
+    """Skip without the [spark] extra, unless VIGIE_REQUIRE_SPARK=1 (CI) makes that a failure."""
+    if importlib.util.find_spec("pyspark") and importlib.util.find_spec("dbt.adapters.spark"):
+        return
+    if os.environ.get("VIGIE_REQUIRE_SPARK") == "1":
+        pytest.fail('VIGIE_REQUIRE_SPARK=1 but pyspark or dbt-spark is missing '
+                    '(pip install -e ".[spark]")')
+    pytest.skip('the spark target needs pip install -e ".[spark]"')
+
+
+@pytest.fixture(scope="session")
+def spark_dir(tmp_path_factory) -> Path:
+    """The one local Spark warehouse of this test process: a process holds one (its catalog's
+    lock), so tests share it and empty it first (spark_config)."""
+    return tmp_path_factory.mktemp("spark")
+
+
+@pytest.fixture
+def spark_config(spark_dir) -> WarehouseConfig:
+    """An empty Spark warehouse: the process's one, its schemas dropped."""
+    require_spark()
+    config = WarehouseConfig.from_env(target="spark", spark_dir=str(spark_dir))
+    spark = Warehouse(config).spark_connection().spark
+    for schema in ("raw", "staging", "intermediate", "marts"):
+        spark.sql(f"drop database if exists {schema} cascade")
+    return config
+
+
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def warehouse_config(request, tmp_path) -> WarehouseConfig:
     """An empty warehouse on each engine."""
     config, drop = make_config(request.param, tmp_path)
+    yield config
+    drop()
+
+
+@pytest.fixture
+def postgres_config(tmp_path) -> WarehouseConfig:
+    config, drop = make_config("postgres", tmp_path)
     yield config
     drop()
 

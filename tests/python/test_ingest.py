@@ -1,5 +1,5 @@
 """Ingestion against the raw contract: every bad input quarantined with its reason, counts that
-add up, idempotent re-runs, on DuckDB and PostgreSQL."""
+add up, idempotent re-runs, on DuckDB, PostgreSQL and Spark."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ from orchestration.seed_config import contract_rules
 from orchestration.warehouse import Warehouse, WarehouseConfig, WarehouseError, default_project_dir
 
 RULES = contract_rules(default_project_dir())
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("spark", marks=pytest.mark.spark)])
+def warehouse(request) -> Warehouse:
+    """The ingestion tests also run on Spark: the same contract, in bulk through Arrow."""
+    return Warehouse(request.getfixturevalue(f"{request.param}_config"))
 
 
 def prediction(pid: str, **changes) -> dict:
