@@ -48,7 +48,7 @@ def session_parameters(project_dir: str | Path, env: dict[str, str]) -> dict[str
 def spark_session(project_dir: str | Path, env: dict[str, str]):
     """This process's SparkSession for the warehouse `env` points at (created on first use).
 
-    The environment of the process is updated with `env` first, so an in-process dbt run
+    The environment of the process is then updated with `env`, so an in-process dbt run
     renders profiles.yml to the same parameters.
     """
     try:
@@ -56,7 +56,6 @@ def spark_session(project_dir: str | Path, env: dict[str, str]):
     except ImportError as exc:  # the optional extra is not installed
         raise RuntimeError(ERR_NO_PYSPARK) from exc
     with _lock:
-        os.environ.update(env)
         parameters = session_parameters(project_dir, env)
         Path(parameters["spark.sql.warehouse.dir"]).mkdir(parents=True, exist_ok=True)
         builder = SparkSession.builder.appName("vigie").enableHiveSupport()
@@ -72,4 +71,5 @@ def spark_session(project_dir: str | Path, env: dict[str, str]):
             # getOrCreate keeps the first session's warehouse and catalog: a second one here
             # would be read and written as if it were the first.
             raise RuntimeError(ERR_OTHER_WAREHOUSE.format(serves=serves, wanted=wanted))
+        os.environ.update(env)
         return session
