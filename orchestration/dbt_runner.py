@@ -130,13 +130,13 @@ def run_dbt(
     check: bool = True,
 ) -> subprocess.CompletedProcess:
     """Run `dbt <args>` in the project directory with profiles.yml pointed at `config`."""
-    if config.target == "spark":
+    if config.local_spark:
         proc = run_dbt_in_process(args, config, target_path=target_path)
         if check and proc.returncode != 0:
             raise DbtError(ERR_DBT_FAILED.format(command=args[0], target=config.target,
                                                  code=proc.returncode))
         return proc
-    command = [dbt_executable(), *args, "--target", config.target]
+    command = [dbt_executable(), *args, "--target", config.dbt_target]
     proc = run_own_group(command, cwd=config.project_dir, env=dbt_env(config, target_path),
                          capture=capture)
     if check and proc.returncode != 0:
@@ -148,10 +148,13 @@ def run_dbt(
 
 
 def run_dbt_in_process(args: list[str], config: WarehouseConfig, *,
-                       target_path: str | None = None) -> subprocess.CompletedProcess:
+                       target_path: str | Path | None = None, project_dir: str | None = None,
+                       callbacks: list | None = None) -> subprocess.CompletedProcess:
     """`dbt <args>` inside this process, on its SparkSession: a local Spark catalog belongs to
     one process (orchestration/spark.py), so dbt cannot be a second one. dbt writes its output
-    to this process's stdout; the exit code is 0, 1 (failures) or 2 (dbt could not run)."""
+    to this process's stdout; the exit code is 0, 1 (failures) or 2 (dbt could not run).
+    project_dir: another copy of the project (dagster-dbt's, for a large selection);
+    callbacks: called with each of dbt's events."""
     from dbt.cli.main import dbtRunner
 
     from orchestration.spark import spark_session
@@ -159,11 +162,12 @@ def run_dbt_in_process(args: list[str], config: WarehouseConfig, *,
     # The session sets the VIGIE_* variables in this process, for dbt's profiles.yml.
     spark_session(config.project_dir, config.dbt_env())
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    command = [*args, "--target", config.target, "--project-dir", config.project_dir,
+    command = [*args, "--target", config.dbt_target,
+               "--project-dir", project_dir or config.project_dir,
                "--profiles-dir", config.project_dir]
     if target_path:
         command += ["--target-path", str(target_path),
                     "--log-path", str(Path(target_path) / "logs")]
-    result = dbtRunner().invoke(command)
+    result = dbtRunner(callbacks=callbacks or []).invoke(command)
     code = 0 if result.success else (2 if result.exception is not None else 1)
     return subprocess.CompletedProcess(["dbt", *command], code, "", "")

@@ -23,12 +23,15 @@ from orchestration.jobs import JOBS
 from orchestration.resources import default_resources
 from orchestration.schedules import daily_monitoring
 from orchestration.sensors import DECISION_SENSORS, SENSORS
+from orchestration.warehouse import WarehouseConfig
 
 
-def executor_for(target: str) -> dg.ExecutorDefinition:
-    """A DuckDB file takes one writing process at a time: on it, every step of a run runs in
-    the run's own process, one after the other; PostgreSQL takes parallel steps."""
-    return dg.in_process_executor if target == "duckdb" else dg.multiprocess_executor
+def executor_for(config: WarehouseConfig) -> dg.ExecutorDefinition:
+    """A DuckDB file takes one writing process at a time, and a local Spark catalog belongs to
+    one process: on them, every step of a run runs in the run's own process, one after the
+    other; PostgreSQL and a Spark cluster take parallel steps."""
+    return (dg.in_process_executor if config.target == "duckdb" or config.local_spark
+            else dg.multiprocess_executor)
 
 
 def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: bool = False,
@@ -61,7 +64,7 @@ def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: boo
         sensors=[*SENSORS, *DECISION_SENSORS],
         schedules=[daily_monitoring],
         resources=all_resources,
-        executor=executor_for(all_resources["warehouse"].config.target),
+        executor=executor_for(all_resources["warehouse"].config),
     )
 
 

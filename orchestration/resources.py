@@ -1,4 +1,4 @@
-"""Dagster resources: the warehouse (DuckDB or PostgreSQL), dbt, and the model store."""
+"""Dagster resources: the warehouse (DuckDB, PostgreSQL or Spark), dbt, and the model store."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ class WarehouseResource(dg.ConfigurableResource):
     pg_user: str | None = None
     pg_password: str | None = None
     pg_database: str | None = None
+    spark_dir: str | None = None
+    spark_remote: str | None = None
     project_dir: str | None = None
     # The model the Python steps train, gate and simulate (default: dbt var vigie_default_model).
     model_name: str | None = None
@@ -47,7 +49,9 @@ class WarehouseResource(dg.ConfigurableResource):
         return cls(target=config.target, duckdb_path=config.resolved_duckdb_path,
                    pg_host=config.pg_host, pg_port=config.pg_port, pg_user=config.pg_user,
                    pg_password=config.pg_password, pg_database=config.pg_database,
-                   project_dir=config.project_dir, model_name=model_name)
+                   spark_dir=config.resolved_spark_dir, spark_remote=config.spark_remote,
+                   project_dir=config.project_dir,
+                   model_name=model_name)
 
     @property
     def model(self) -> str:
@@ -59,7 +63,9 @@ class WarehouseResource(dg.ConfigurableResource):
         return WarehouseConfig.from_env(
             target=self.target, duckdb_path=self.duckdb_path, pg_host=self.pg_host,
             pg_port=self.pg_port, pg_user=self.pg_user, pg_password=self.pg_password,
-            pg_database=self.pg_database, project_dir=self.project_dir)
+            pg_database=self.pg_database, spark_dir=self.spark_dir,
+            spark_remote=self.spark_remote,
+            project_dir=self.project_dir)
 
     def warehouse(self) -> Warehouse:
         """A Warehouse that opens a connection per call and closes it (never held across dbt)."""
@@ -81,11 +87,14 @@ class ModelStoreResource(dg.ConfigurableResource):
 
 
 def default_model_store_root(config: WarehouseConfig) -> str:
-    """$VIGIE_MODEL_STORE, else `models/` next to the DuckDB file, else warehouse/models."""
+    """$VIGIE_MODEL_STORE, else `models/` next to the DuckDB file or in the local Spark
+    warehouse, else warehouse/models."""
     if os.environ.get("VIGIE_MODEL_STORE"):
         return os.environ["VIGIE_MODEL_STORE"]
     if config.target == "duckdb":
         return str(Path(config.resolved_duckdb_path).parent / "models")
+    if config.target == "spark":
+        return str(Path(config.resolved_spark_dir) / "models")
     return str(Path(config.project_dir) / DEFAULT_MODEL_STORE)
 
 

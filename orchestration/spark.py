@@ -46,7 +46,8 @@ def session_parameters(project_dir: str | Path, env: dict[str, str]) -> dict[str
 
 
 def spark_session(project_dir: str | Path, env: dict[str, str]):
-    """This process's SparkSession for the warehouse `env` points at (created on first use).
+    """This process's SparkSession for the warehouse `env` points at (created on first use):
+    a Spark Connect session to a cluster when VIGIE_SPARK_REMOTE is set, else a local one.
 
     The environment of the process is then updated with `env`, so an in-process dbt run
     renders profiles.yml to the same parameters.
@@ -56,6 +57,12 @@ def spark_session(project_dir: str | Path, env: dict[str, str]):
     except ImportError as exc:  # the optional extra is not installed
         raise RuntimeError(ERR_NO_PYSPARK) from exc
     with _lock:
+        if env.get("VIGIE_SPARK_REMOTE"):
+            # The cluster keeps its own configuration; a client sets only its session's.
+            session = SparkSession.builder.remote(env["VIGIE_SPARK_REMOTE"]).getOrCreate()
+            session.conf.set("spark.sql.session.timeZone", "UTC")
+            session.conf.set("spark.sql.ansi.enabled", "false")
+            return session
         parameters = session_parameters(project_dir, env)
         Path(parameters["spark.sql.warehouse.dir"]).mkdir(parents=True, exist_ok=True)
         builder = SparkSession.builder.appName("vigie").enableHiveSupport()

@@ -53,6 +53,9 @@ class WarehouseConfig:
     pg_password: str = ""
     pg_database: str = "postgres"
     spark_dir: str = DEFAULT_SPARK_DIR
+    # A Spark cluster's Spark Connect address (sc://host:15002): the Python steps go there and
+    # dbt goes through the cluster's Thrift server (profiles.yml's spark_thrift output).
+    spark_remote: str = ""
     project_dir: str = field(default_factory=lambda: str(Path.cwd()))
 
     def __post_init__(self) -> None:
@@ -72,6 +75,7 @@ class WarehouseConfig:
             pg_password=env.get("VIGIE_PG_PASSWORD", ""),
             pg_database=env.get("VIGIE_PG_DATABASE", "postgres"),
             spark_dir=env.get("VIGIE_SPARK_DIR", DEFAULT_SPARK_DIR),
+            spark_remote=env.get("VIGIE_SPARK_REMOTE", ""),
             project_dir=env.get("VIGIE_PROJECT_DIR", str(default_project_dir())),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -82,7 +86,7 @@ class WarehouseConfig:
         if self.target == "duckdb":
             return self.resolved_duckdb_path
         if self.target == "spark":
-            return self.resolved_spark_dir
+            return self.spark_remote or self.resolved_spark_dir
         return f"{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
     @property
@@ -91,6 +95,17 @@ class WarehouseConfig:
         if not path.is_absolute():
             path = Path(self.project_dir) / path
         return str(path)
+
+    @property
+    def local_spark(self) -> bool:
+        """Spark in this process (a SparkSession of its own), not a cluster."""
+        return self.target == "spark" and not self.spark_remote
+
+    @property
+    def dbt_target(self) -> str:
+        """The profiles.yml output dbt uses: a Spark cluster is reached through its Thrift
+        server (spark_thrift), a local Spark through a session in this process (spark)."""
+        return "spark_thrift" if self.target == "spark" and self.spark_remote else self.target
 
     @property
     def resolved_spark_dir(self) -> str:
@@ -115,7 +130,7 @@ class WarehouseConfig:
     def dbt_env(self) -> dict[str, str]:
         """Environment variables that point profiles.yml at this warehouse."""
         return {
-            "VIGIE_TARGET": self.target,
+            "VIGIE_TARGET": self.dbt_target,
             "VIGIE_DUCKDB_PATH": self.resolved_duckdb_path,
             "VIGIE_PG_HOST": self.pg_host,
             "VIGIE_PG_PORT": str(self.pg_port),
@@ -123,6 +138,7 @@ class WarehouseConfig:
             "VIGIE_PG_PASSWORD": self.pg_password,
             "VIGIE_PG_DATABASE": self.pg_database,
             "VIGIE_SPARK_DIR": self.resolved_spark_dir,
+            "VIGIE_SPARK_REMOTE": self.spark_remote,
         }
 
 

@@ -2,6 +2,7 @@
 
 
 import os
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,8 +10,10 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.dbt_manifest import validate_manifest
 from dagster_dbt.dbt_project import using_dagster_dev
 
+from orchestration.assets.dbt_in_process import stream_in_process
 from orchestration.assets.dbt_metadata import METADATA_BY_KEY
 from orchestration.assets.keys import (
     MARTS_GROUP,
@@ -88,7 +91,13 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         held: list = []
         with dbt_environment(warehouse.config, invocations), singular_tests_when_buildable():
             # dbt skips what is downstream of a failed test; failed tests show as failed checks.
-            for event in dbt.cli(["build"], context=context, raise_on_error=False).stream():
+            if warehouse.config.local_spark:
+                events = stream_in_process(
+                    context, validate_manifest(project.manifest_path), VigieDbtTranslator(),
+                    warehouse.config, invocations / f"{context.run_id[:8]}-{uuid.uuid4().hex[:8]}")
+            else:
+                events = dbt.cli(["build"], context=context, raise_on_error=False).stream()
+            for event in events:
                 # From the first event that gets metadata on, events wait for dbt to let go of
                 # the warehouse (outputs stay in dbt's order, as Dagster requires).
                 if held or event_key(context, event) in METADATA_BY_KEY:
