@@ -12,3 +12,8 @@
 {% macro duckdb__percentile_cont(column, fraction) -%}
     quantile_cont({{ column }}, {{ fraction }})
 {%- endmacro %}
+
+{#- Spark's percentile (not percentile_approx) is exact and linearly interpolated. -#}
+{% macro spark__percentile_cont(column, fraction) -%}
+    percentile({{ column }}, {{ fraction }})
+{%- endmacro %}

@@ -46,7 +46,7 @@
         select
             evaluation_id,
             attribute,
-            {{ dbt.listagg("group_name || ' (' || cast(n_predictions as " ~ text ~ ") || ' rows)'",
+            {{ vigie.ordered_listagg("group_name || ' (' || cast(n_predictions as " ~ text ~ ") || ' rows)'",
                            "', '", "order by group_name") }} as groups
         from role_parity
         where is_suppressed
@@ -57,7 +57,7 @@
         select
             evaluation_id,
             attribute,
-            {{ dbt.listagg("'group ' || group_name || ' has selection rate ' || "
+            {{ vigie.ordered_listagg("'group ' || group_name || ' has selection rate ' || "
                            ~ n('selection_rate'), "'; '", "order by group_name") }} as problems
         from role_parity
         where not is_suppressed and not {{ finite('selection_rate') }}
@@ -68,7 +68,7 @@
         select
             evaluation_id,
             attribute,
-            {{ dbt.listagg(
+            {{ vigie.ordered_listagg(
                 "'group ' || group_name || case "
                 ~ "when coalesce(n_favorable_outcomes, 0) = 0 and coalesce(n_unfavorable_outcomes, 0) = 0 "
                 ~ "then ' has no labelled outcomes' "
@@ -157,9 +157,9 @@
             count(*) as n_attributes,
             sum(case when is_assessable then 0 else 1 end) as n_unassessable,
             sum(case when meets_bound then 0 else 1 end) as n_failed,
-            {{ dbt.listagg('problem', "'; '", 'order by attribute') }} as problems,
-            {{ dbt.listagg('statement', "'; '", 'order by attribute') }} as statements,
-            {{ dbt.listagg('groups_too_small', "'; '", 'order by attribute') }}
+            {{ vigie.ordered_listagg('problem', "'; '", 'order by attribute') }} as problems,
+            {{ vigie.ordered_listagg('statement', "'; '", 'order by attribute') }} as statements,
+            {{ vigie.ordered_listagg('groups_too_small', "'; '", 'order by attribute') }}
                 as groups_too_small
         from verdicts
         group by evaluation_id, check_name

@@ -137,3 +137,26 @@ windows as (
   {%- endif %}
 {%- endif %}
 {%- endmacro %}
+
+
+{#- The config of a model rebuilt by whole days (incremental, keyed by `date_column`), to pass
+    as `config(materialized='incremental', **vigie.day_incremental_config())`: delete+insert on
+    the day column where the engine can delete rows; on Spark's parquet tables, which cannot,
+    partitions by day overwritten with insert_overwrite (dynamic partition overwrite replaces
+    exactly the days the select returns). Same result: every such model's incremental select
+    returns all the rows of each day it rebuilds. -#}
+{% macro day_incremental_config(date_column='window_date') %}
+  {%- if not date_column -%}
+    {{ exceptions.raise_compiler_error("day_incremental_config: argument `date_column` is required") }}
+  {%- endif -%}
+  {{ return(adapter.dispatch('day_incremental_config', 'vigie')(date_column)) }}
+{% endmacro %}
+
+{% macro default__day_incremental_config(date_column) %}
+  {{ return({'incremental_strategy': 'delete+insert', 'unique_key': date_column}) }}
+{% endmacro %}
+
+{% macro spark__day_incremental_config(date_column) %}
+  {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [date_column],
+             'file_format': 'parquet'}) }}
+{% endmacro %}

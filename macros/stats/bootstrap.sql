@@ -38,6 +38,11 @@
     cast(cast('x' || substr(md5({{ text_expression }}), 1, 8) as bit(32)) as bigint)
 {%- endmacro %}
 
+{#- conv(hex, 16, 10) reads the 8 hex digits as an unsigned number (its decimal text). -#}
+{% macro spark__md5_integer(text_expression) -%}
+    cast(conv(substr(md5({{ text_expression }}), 1, 8), 16, 10) as bigint)
+{%- endmacro %}
+
 
 {#- The Poisson(1) draw for a uniform u in [0, 1): the smallest k with P(X <= k) > u. The
     cumulative probabilities are e^-1 * sum_{j<=k} 1/j!; a 32-bit uniform never exceeds

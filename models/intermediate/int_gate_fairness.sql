@@ -1,3 +1,5 @@
+{{ config(materialized=vigie.long_view_materialization()) }}
+
 -- The promotion gate's fairness pair (four_fifths, equalized_odds), one row per evaluation ×
 -- check: the candidate's verdict, point estimate, interval and detail (macros/gate/
 -- gate_fairness_checks), and the same check applied to production on the same held-out rows.

@@ -16,7 +16,7 @@ entries as (
 final as (
     select
         cast(model_name as {{ dbt.type_string() }}) as model_name,
-        cast({{ dbt.hash(dbt.listagg('entry', "';'", 'order by feature_name')) }}
+        cast({{ dbt.hash(vigie.ordered_listagg('entry', "';'", 'order by feature_name')) }}
             as {{ dbt.type_string() }}) as schema_hash
     from entries
     group by model_name

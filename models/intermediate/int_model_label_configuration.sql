@@ -21,8 +21,8 @@ entries as (
 schemas as (
     select
         model_name,
-        {{ dbt.hash(dbt.listagg('entry', "';'", 'order by feature_name')) }} as schema_hash,
-        {{ dbt.listagg('sensitivity', "';'", 'order by feature_name') }} as sensitivities
+        {{ dbt.hash(vigie.ordered_listagg('entry', "';'", 'order by feature_name')) }} as schema_hash,
+        {{ vigie.ordered_listagg('sensitivity', "';'", 'order by feature_name') }} as sensitivities
     from entries
     group by model_name
 ),
@@ -37,7 +37,7 @@ outcome_entries as (
 outcomes as (
     select
         model_name,
-        {{ dbt.listagg('entry', "';'", 'order by entry') }} as outcome_entries
+        {{ vigie.ordered_listagg('entry', "';'", 'order by entry') }} as outcome_entries
     from outcome_entries
     group by model_name
 ),
@@ -50,7 +50,7 @@ band_entries as (
 ),
 
 bands as (
-    select {{ dbt.listagg('entry', "';'", 'order by entry') }} as band_entries
+    select {{ vigie.ordered_listagg('entry', "';'", 'order by entry') }} as band_entries
     from band_entries
 ),
 
@@ -61,7 +61,7 @@ cost_entries as (
 ),
 
 costs as (
-    select {{ dbt.listagg('entry', "';'", 'order by entry') }} as cost_entries
+    select {{ vigie.ordered_listagg('entry', "';'", 'order by entry') }} as cost_entries
     from cost_entries
 ),
 
@@ -72,7 +72,7 @@ threshold_entries as (
 ),
 
 thresholds as (
-    select {{ dbt.listagg('entry', "';'", 'order by entry') }} as threshold_entries
+    select {{ vigie.ordered_listagg('entry', "';'", 'order by entry') }} as threshold_entries
     from threshold_entries
 ),
 

@@ -1,10 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='window_date',
         on_schema_change='append_new_columns',
-        pre_hook="{{ vigie.without_jit() }}"
+        pre_hook="{{ vigie.without_jit() }}",
+        **vigie.day_incremental_config('window_date')
     )
 }}
 

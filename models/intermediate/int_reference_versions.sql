@@ -22,7 +22,7 @@ final as (
         cast(model_name as {{ dbt.type_string() }}) as model_name,
         cast(model_version as {{ dbt.type_string() }}) as model_version,
         cast(count(distinct reference_row_id) as {{ dbt.type_bigint() }}) as n_reference_rows,
-        cast({{ dbt.hash(dbt.listagg('entry', "';'", 'order by reference_row_id, feature_name')) }}
+        cast({{ dbt.hash(vigie.ordered_listagg('entry', "';'", 'order by reference_row_id, feature_name')) }}
             as {{ dbt.type_string() }}) as reference_hash
     from entries
     group by model_name, model_version

@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='window_date',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        **vigie.day_incremental_config('window_date')
     )
 }}
 

@@ -47,11 +47,11 @@ tallies as (
         max(case when check_name = 'auc_margin' and is_assessable then 1 else 0 end)
             as is_margin_assessable,
         max(case when check_name = 'auc_margin' then detail end) as margin_detail,
-        {{ dbt.listagg('case when not passed then detail end', "'; '",
+        {{ vigie.ordered_listagg('case when not passed then detail end', "'; '",
                        'order by check_name') }} as failed_details,
         -- both fairness checks leave out the same groups: name them once
         max(case when check_name = 'four_fifths' then groups_too_small end) as groups_too_small,
-        {{ dbt.listagg("case when not production_passed then check_name end", "', '",
+        {{ vigie.ordered_listagg("case when not production_passed then check_name end", "', '",
                        'order by check_name') }} as production_failed_checks
     from checks
     group by evaluation_id, model_name, candidate_version, production_version

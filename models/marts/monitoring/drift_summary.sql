@@ -29,7 +29,7 @@ drifted_lists as (
         window_date,
         model_name,
         model_version,
-        {{ dbt.listagg('feature_name', "', '", 'order by feature_name') }} as drifted_features
+        {{ vigie.ordered_listagg('feature_name', "', '", 'order by feature_name') }} as drifted_features
     from drifted
     group by window_date, model_name, model_version
 ),
