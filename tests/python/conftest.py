@@ -104,6 +104,7 @@ def require_spark() -> None:
 def spark_dir(tmp_path_factory) -> Path:
     """The one local Spark warehouse of this test process: a process holds one (its catalog's
     lock), so tests share it and empty it first (spark_config)."""
+    require_spark()
     return tmp_path_factory.mktemp("spark")
 
 
