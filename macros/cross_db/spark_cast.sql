@@ -4,7 +4,7 @@
     the same values (double, string). dbt searches the root project first for its own
     dispatched macros, so this overrides dbt.cast on Spark only. -#}
 {% macro spark__cast(field, type) -%}
-    cast({{ field }} as {{ vigie.spark_type_name(type) }})
+    cast({{ field }} as {{ spark_type_name(type) }})
 {%- endmacro %}
 
 {#- The Spark name of a SQL type name: double precision -> double, text / varchar /

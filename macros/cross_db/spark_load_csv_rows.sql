@@ -15,7 +15,7 @@
               ({%- for col_name in agate_table.column_names -%}
                   {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
                   {%- set type = column_override.get(col_name, inferred_type) -%}
-                  cast({{ vigie.spark_literal(row[loop.index0]) }} as {{ type }})
+                  cast({{ spark_literal(row[loop.index0]) }} as {{ type }})
                   {%- if not loop.last %},{% endif -%}
               {%- endfor -%})
               {%- if not loop.last %},{% endif %}
