@@ -211,3 +211,26 @@ def test_drift_profile_times_the_same_arrays_and_stops_on_a_disagreement(monkeyp
     monkeypatch.setattr(drift_profile, "ks_test", off_by_a_little)
     with pytest.raises(drift.DisagreementError):
         drift_profile.same_arrays(arrays)
+
+
+def test_spark_build_reads_node_times_from_dbt_json_log(tmp_path):
+    from bench.spark_build import node_times
+
+    def event(name: str, node: str, seconds: float) -> str:
+        return json.dumps({"info": {"name": name},
+                           "data": {"execution_time": seconds,
+                                    "node_info": {"node_name": node}}})
+
+    log = tmp_path / "dbt.log"
+    log.write_text("\n".join([
+        "not json",
+        event("LogSeedResult", "thresholds", 0.5),
+        event("LogModelResult", "int_a", 2.0),
+        event("LogModelResult", "int_b", 1.0),
+        event("LogModelResult", "int_a", 3.0),  # a second dbt invocation of the build
+        event("LogTestResult", "not_null_x", 0.25),
+        event("MainReportVersion", "", 9.0),
+    ]))
+    times = node_times(log)
+    assert times["seconds_by_type"] == {"seeds": 0.5, "models": 6.0, "tests": 0.25}
+    assert list(times["slowest_models"].items()) == [("int_a", 5.0), ("int_b", 1.0)]
