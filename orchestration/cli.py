@@ -248,6 +248,8 @@ def run(days, per_day, scenario, seed, start_date, target) -> None:
     folder = Path(warehouse.config.project_dir) / "warehouse"
     if warehouse.target == "duckdb":
         folder = Path(warehouse.config.resolved_duckdb_path).parent
+    elif warehouse.config.local_spark:
+        folder = Path(warehouse.config.resolved_spark_dir)
     folder.mkdir(parents=True, exist_ok=True)
     log_file = folder / "vigie-run.log"
     log_file.write_text("")

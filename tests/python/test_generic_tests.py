@@ -1,4 +1,4 @@
-"""Vigie's generic dbt tests (macros/tests) on DuckDB and PostgreSQL: the integration project
+"""Vigie's generic dbt tests (macros/tests) on DuckDB, PostgreSQL and Spark: the integration project
 tests/dbt_integration builds, every must-pass case returns no rows and every must-fail case
 returns exactly the rows worked out by hand in its YAML; bad arguments are compile errors."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.dbt_runner import dbt_env, dbt_executable
+from orchestration.dbt_runner import dbt_env, dbt_executable, run_dbt_in_process
 from orchestration.warehouse import Warehouse, WarehouseConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -65,15 +65,40 @@ def read_artifacts(target_path: str) -> tuple[dict, dict]:
 
 def test_integration_project_passes_and_each_case_returns_its_rows(
         warehouse_config: WarehouseConfig, dbt_target_path: str) -> None:
-    runner_utc_now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     proc = run_dbt_in(
         INTEGRATION_DIR,
-        ["build", "--vars", json.dumps({"runner_utc_now": runner_utc_now})],
+        ["build", "--vars", json.dumps({"runner_utc_now": runner_utc_now()})],
         warehouse_config, dbt_target_path,
         extra_env={"TZ": FAR_TIME_ZONE, "PGTZ": FAR_TIME_ZONE},
     )
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
+    with Warehouse(warehouse_config).connect() as conn:
+        assert_cases(dbt_target_path,
+                     lambda relation: conn.exec_driver_sql(
+                         f"select count(*) from {relation}").scalar())
 
+
+@pytest.mark.spark
+def test_integration_project_passes_on_spark(spark_config: WarehouseConfig,
+                                             dbt_target_path: str) -> None:
+    # In this process: a local Spark catalog is this process's (orchestration/spark.py). The
+    # JVM runs in UTC whatever TZ says, so the clock case checks the macro against the runner.
+    proc = run_dbt_in_process(
+        ["build", "--vars", json.dumps({"runner_utc_now": runner_utc_now()})], spark_config,
+        target_path=dbt_target_path, project_dir=str(INTEGRATION_DIR))
+    assert proc.returncode == 0, "dbt build of the integration project failed on Spark"
+    warehouse = Warehouse(spark_config)
+    assert_cases(dbt_target_path,
+                 lambda relation: warehouse.scalar(f"select count(*) from {relation}"))
+
+
+def runner_utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def assert_cases(dbt_target_path: str, count_rows) -> None:
+    """Every integration test passed, returned the rows its YAML expects (a must-fail case at
+    least one), and every generic test has a must-pass and a must-fail case."""
     manifest, run_results = read_artifacts(dbt_target_path)
     status = {result["unique_id"]: result["status"] for result in run_results["results"]}
     tests = [node for node in manifest["nodes"].values()
@@ -82,24 +107,22 @@ def test_integration_project_passes_and_each_case_returns_its_rows(
 
     problems: list[str] = []
     cases: dict[str, set[str]] = {name: set() for name in GENERIC_TESTS}
-    with Warehouse(warehouse_config).connect() as conn:
-        for node in tests:
-            name, config = node["name"], node["config"]
-            must_fail = all(config[key] == value for key, value in MUST_FAIL_CONFIG.items())
-            if name.startswith("fail__") != must_fail:
-                problems.append(f"{name}: a fail__ case needs {MUST_FAIL_CONFIG}, only it may")
-            expected = config["meta"].get("expected_failures", 0)
-            if must_fail and expected < 1:
-                problems.append(f"{name}: a must-fail case needs meta.expected_failures >= 1")
-            # store_failures keeps the rows the test returned, whatever its status.
-            returned = conn.exec_driver_sql(f"select count(*) from {node['relation_name']}")
-            returned = returned.scalar()
-            if status.get(node["unique_id"]) != "pass" or returned != expected:
-                problems.append(f"{name}: status {status.get(node['unique_id'])}, "
-                                f"{returned} rows returned, {expected} expected")
-            generic = (node.get("test_metadata") or {}).get("name")
-            if generic in cases:
-                cases[generic].add("fail" if must_fail else "pass")
+    for node in tests:
+        name, config = node["name"], node["config"]
+        must_fail = all(config[key] == value for key, value in MUST_FAIL_CONFIG.items())
+        if name.startswith("fail__") != must_fail:
+            problems.append(f"{name}: a fail__ case needs {MUST_FAIL_CONFIG}, only it may")
+        expected = config["meta"].get("expected_failures", 0)
+        if must_fail and expected < 1:
+            problems.append(f"{name}: a must-fail case needs meta.expected_failures >= 1")
+        # store_failures keeps the rows the test returned, whatever its status.
+        returned = count_rows(node["relation_name"])
+        if status.get(node["unique_id"]) != "pass" or returned != expected:
+            problems.append(f"{name}: status {status.get(node['unique_id'])}, "
+                            f"{returned} rows returned, {expected} expected")
+        generic = (node.get("test_metadata") or {}).get("name")
+        if generic in cases:
+            cases[generic].add("fail" if must_fail else "pass")
 
     for generic, kinds in cases.items():
         if kinds != {"pass", "fail"}:
