@@ -10,7 +10,8 @@
 {#- The day windows an append-only incremental model must (re)build: every day of the build's
     snapshot whose latest ingested_at is later than the latest the model stored (an empty
     table stores none, so every day is processed), judged by `loaded_column`; `1 = 1` on a
-    full build. Used with delete+insert on window_date, so late rows rebuild their whole day. -#}
+    full build. Used with vigie.day_incremental_config (delete+insert on window_date, a day
+    partition overwritten on Spark), so late rows rebuild their whole day. -#}
 {% macro windows_to_process(relation, date_column='window_date', loaded_column='ingested_at') %}
   {%- if not date_column or not loaded_column -%}
     {{ exceptions.raise_compiler_error("windows_to_process: date_column and loaded_column are required") }}
@@ -80,7 +81,8 @@
     (per day × model × version, a hash of int_monitoring_snapshot's window_state and the model's
     configuration_hash from int_model_label_configuration) and, on an incremental run, `windows`
     (the days whose state differs from the window_state the model stored, or that it never stored).
-    The model stores day_states.window_state on every row, is incremental with delete+insert on
+    The model stores day_states.window_state on every row, is incremental by day (vigie.
+    day_incremental_config: delete+insert, or a day partition overwritten on Spark) on
     window_date, and restricts its import CTEs with in_windows_to_rebuild(). A day the model
     stores no row for (no label yet) stays changed and is rebuilt at every build: the days
     awaiting their first label, a few at most.

@@ -9,7 +9,7 @@
 -- snapshot: count, null rate, mean, sample std, summary quantiles and PSI (the sum of the
 -- day's bins in feature_distributions), with no threshold in it, so an edit of
 -- seeds/thresholds.csv changes past verdicts in feature_drift without rebuilding this.
--- Incremental: a day is rebuilt whole (delete+insert on window_date) when a version's
+-- Incremental: a day is rebuilt whole (by day: vigie.day_incremental_config) when a version's
 -- prediction count or latest ingested_at differs from the stored one, or its reference sample
 -- or the model's schema changed (by hash) since it was stored.
 with snapshot as (

@@ -8,7 +8,7 @@
 
 -- One row per prediction × key of its features JSON, for the predictions up to the build's
 -- watermark. Incremental: the days of the build's snapshot that received rows since the last
--- build are unpivoted again whole (delete+insert on window_date).
+-- build are unpivoted again whole (by day: vigie.day_incremental_config).
 with predictions as (
     select * from {{ ref('stg_raw__predictions') }}
     where ingested_at <= {{ vigie.build_watermark() }}

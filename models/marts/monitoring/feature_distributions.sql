@@ -9,7 +9,7 @@
 -- current, with the PSI bins (models/intermediate/int_reference_bins.sql): numeric bins cut at
 -- the reference deciles over non-null values; categorical bins are the categories of either
 -- side, null as '__null__', over all rows; the predictions of the build's snapshot only.
--- Incremental: a day is rebuilt whole (delete+insert on window_date) when a version's
+-- Incremental: a day is rebuilt whole (by day: vigie.day_incremental_config) when a version's
 -- prediction count or latest ingested_at differs from the stored one (new or late rows), or
 -- its reference sample or the model's schema changed (by hash) since it was stored.
 {%- set edge_columns = [] %}

@@ -9,7 +9,7 @@
 -- day it scored predictions, plus every unexpected feature that arrived. Each prediction
 -- counts under at most one problem, in this order: missing (key absent or JSON null), type
 -- error, out of range, unknown category. Reads the predictions of the build's snapshot only.
--- Incremental: a day is rebuilt whole (delete+insert on window_date) when its prediction count
+-- Incremental: a day is rebuilt whole (by day: vigie.day_incremental_config) when its prediction count
 -- or latest ingested_at differs from the stored one (new or late rows), or when the model's
 -- schema or the conformance target changed since it was stored (an empty table rebuilds all).
 with snapshot as (
