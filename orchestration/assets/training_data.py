@@ -107,8 +107,11 @@ VALIDATION_AUC_SQL = ("select validation_auc from intermediate.int_validation_au
                       "where model_name = :m and model_version = :v")
 
 
-def quote_identifier(name: str) -> str:
-    """A column name from user data (a feature name) as a double-quoted SQL identifier."""
+def quote_identifier(name: str, target: str = "duckdb") -> str:
+    """A column name from user data (a feature name) as a quoted SQL identifier: double quotes
+    (ANSI), backticks on Spark."""
+    if target == "spark":
+        return "`" + str(name).replace("`", "``") + "`"
     return '"' + str(name).replace('"', '""') + '"'
 
 
@@ -138,7 +141,7 @@ def training_examples(wh: Warehouse, model_name: str, *, features: list[str],
     """The model's labelled examples whose prediction and latest label were known at as_of,
     from the one relation dbt builds for training (int_training_examples): all of them, or past
     max_rows the capped sample (CAPPED_IDS_SQL) plus validation_rows_of's held-out rows."""
-    columns = ", ".join(quote_identifier(c) for c in
+    columns = ", ".join(quote_identifier(c, wh.target) for c in
                         [*EXAMPLE_COLUMNS, *features, *(band_column(a) for a in attributes)])
     params = {"m": model_name, "as_of": _utc_naive(as_of)}
     if max_rows is None:

@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from orchestration.dbt_runner import _die_with_parent
+
 STARTED = "HiveThriftServer2 started"
 START_TIMEOUT = 180
 
@@ -58,8 +60,12 @@ class SparkCluster:
             "spark-internal",
         ]
         env = {**os.environ, "SPARK_HOME": str(home)}
+        # Stopped with the test process even when it is killed: a server left behind would
+        # hold its ports and two cores' worth of threads.
+        parent = os.getpid()
         self.process = subprocess.Popen(command, cwd=self.folder, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=lambda: _die_with_parent(parent))
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -38,6 +38,12 @@ def test_every_raw_table_has_a_spark_definition_and_evaluations_are_partitioned(
     assert create_table_sql(metadata.tables["raw.predictions"]).endswith("using parquet")
 
 
+def test_a_feature_name_is_quoted_for_the_target():
+    from orchestration.assets.training_data import quote_identifier
+    assert quote_identifier('odd "name"') == '"odd ""name"""'
+    assert quote_identifier("odd `name`", "spark") == "`odd ``name```"
+
+
 def test_sql_string_escapes_quotes_and_backslashes():
     assert sql_string("it's") == "'it\\'s'"
     assert sql_string("a\\b") == "'a\\\\b'"
