@@ -32,8 +32,9 @@ KNOWN_AT_AS_OF = "model_name = :m and scored_at <= :as_of and label_received_at 
 # known, each outcome keeps its share of the cap (largest remainders, so the quotas add up to
 # the cap exactly; ties to the outcome first in byte order) and, within it, its most recent
 # rows (scored_at descending, then prediction_id in byte order: the same rows on DuckDB and
-# PostgreSQL whatever the database's collation). A function of the rows known at :as_of only,
-# so a training that reads again at the same cut-off reads the same rows.
+# PostgreSQL whatever the database's collation; Spark compares strings by bytes already). A
+# function of the rows known at :as_of only, so a training that reads again at the same cut-off
+# reads the same rows. {byte_order} is BYTE_ORDER's entry for the target.
 CAPPED_IDS_SQL = f"""
     with known as (
         select prediction_id, outcome, scored_at
@@ -76,7 +77,7 @@ CAPPED_IDS_SQL = f"""
             case
                 when n_known <= :max_rows then n_outcome
                 else whole_quota + case
-                    when row_number() over (order by remainder desc, outcome collate "C")
+                    when row_number() over (order by remainder desc, outcome{{byte_order}})
                         <= :max_rows - sum(whole_quota) over () then 1 else 0 end
             end as quota
         from whole_quotas
@@ -87,7 +88,7 @@ CAPPED_IDS_SQL = f"""
             known.prediction_id,
             row_number() over (partition by known.outcome
                                order by known.scored_at desc,
-                                        known.prediction_id collate "C") as recency_rank,
+                                        known.prediction_id{{byte_order}}) as recency_rank,
             quotas.quota
         from known
         inner join quotas on known.outcome = quotas.outcome
@@ -96,6 +97,7 @@ CAPPED_IDS_SQL = f"""
     select prediction_id from ranked where recency_rank <= quota"""
 # A version's held-out rows still known at the cut-off (raw.validation_scores: the rows it was
 # judged on), read whatever the cap keeps, so that a row arriving late cannot push one out.
+BYTE_ORDER = {"duckdb": ' collate "C"', "postgres": ' collate "C"', "spark": ""}
 VALIDATION_IDS_SQL = """
     union
     select known.prediction_id
@@ -147,7 +149,7 @@ def training_examples(wh: Warehouse, model_name: str, *, features: list[str],
     if max_rows is None:
         rows = KNOWN_AT_AS_OF
     else:
-        ids = CAPPED_IDS_SQL
+        ids = CAPPED_IDS_SQL.format(byte_order=BYTE_ORDER[wh.target])
         params["max_rows"] = int(max_rows)
         if validation_rows_of is not None:
             ids += VALIDATION_IDS_SQL
