@@ -248,10 +248,8 @@ class Warehouse:
             return conn.execute(sa.text(sql), params or {}).scalar()
 
     def table_exists(self, schema: str, table: str) -> bool:
-        if self.target == "spark":
-            return self.spark_connection().spark.catalog.tableExists(f"{schema}.{table}")
         with self.connect() as conn:
-            return sa.inspect(conn).has_table(table, schema=schema)
+            return has_relation(conn, schema, table)
 
 
 def load_arrow(conn: sa.Connection, target: str, table: str, data: pa.Table) -> None:
@@ -277,6 +275,27 @@ def load_arrow(conn: sa.Connection, target: str, table: str, data: pa.Table) -> 
     buffer.seek(0)
     cursor = conn.connection.driver_connection.cursor()
     cursor.copy_expert(f"copy {table} ({columns}) from stdin with (format csv)", buffer)
+
+
+def has_relation(conn: sa.Connection, schema: str, name: str) -> bool:
+    """A table or view `schema.name` exists (SQLAlchemy's inspector; Spark's catalog)."""
+    if conn.dialect.name == "spark":
+        return conn.spark.catalog.tableExists(f"{schema}.{name}")
+    return sa.inspect(conn).has_table(name, schema=schema)
+
+
+def relation_names(conn: sa.Connection, schema: str) -> set[str]:
+    """The tables and views of `schema`, none when it does not exist."""
+    if conn.dialect.name == "spark":
+        spark = conn.spark
+        if not spark.catalog.databaseExists(schema):
+            return set()
+        return {t.name for t in spark.catalog.listTables(schema) if not t.isTemporary}
+    inspector = sa.inspect(conn)
+    if not inspector.has_schema(schema):
+        return set()
+    return (set(inspector.get_table_names(schema=schema))
+            | set(inspector.get_view_names(schema=schema)))
 
 
 def delete_where(conn: sa.Connection, target: str, table: str, column: str, value) -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from models_ml.training import TrainingSet, training_set_from_examples
 from orchestration.assets.io import read_frame
 from orchestration.seed_config import feature_schema, sensitive_features, training_max_rows
-from orchestration.warehouse import Warehouse
+from orchestration.warehouse import Warehouse, has_relation
 
 ERR_NO_EXAMPLES = ("model {model} has no labelled predictions in "
                    "intermediate.int_training_examples: ingest labels and run vigie build")
@@ -197,7 +197,7 @@ def sensitive_groups(examples: pd.DataFrame, attributes: list[str]) -> np.ndarra
 
 def read_validation_auc(conn: sa.Connection, model_name: str, version: str) -> float | None:
     """dbt's validation AUC of a version (the view int_validation_auc over its scores)."""
-    if not sa.inspect(conn).has_table("int_validation_auc", schema="intermediate"):
+    if not has_relation(conn, "intermediate", "int_validation_auc"):
         raise ValueError(ERR_NO_VALIDATION_VIEW)
     return conn.execute(sa.text(VALIDATION_AUC_SQL), {"m": model_name, "v": version}).scalar()
 

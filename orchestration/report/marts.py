@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-import sqlalchemy as sa
 
-from orchestration.warehouse import Warehouse, WarehouseError
+from orchestration.warehouse import Warehouse, WarehouseError, relation_names
 
 MARTS_SCHEMA = "marts"
 ERR_UNREADABLE = "cannot read marts.{relation} in the warehouse at {where}: {reason}"
@@ -33,10 +32,7 @@ def read_marts(warehouse: Warehouse) -> Frames:
     locked, missing, refused) is an error, never an empty page."""
     reader = Warehouse(warehouse.config, read_only=True)
     with reader.connect() as conn:
-        inspector = sa.inspect(conn)
-        built = (set(inspector.get_table_names(schema=MARTS_SCHEMA))
-                 | set(inspector.get_view_names(schema=MARTS_SCHEMA))) \
-            if inspector.has_schema(MARTS_SCHEMA) else set()
+        built = relation_names(conn, MARTS_SCHEMA)
     frames: Frames = {}
     for relation in REPORT_MARTS:
         if relation not in built:
