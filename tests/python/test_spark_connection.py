@@ -12,7 +12,14 @@ import sqlalchemy as sa
 from orchestration.raw_contract import evaluation_scores, init_warehouse, metadata
 from orchestration.spark import ERR_OTHER_WAREHOUSE, session_parameters, spark_session
 from orchestration.spark_connection import create_table_sql, naive_utc, sql_string
-from orchestration.warehouse import Warehouse, WarehouseConfig, default_project_dir, delete_where
+from orchestration.warehouse import (
+    Warehouse,
+    WarehouseConfig,
+    default_project_dir,
+    delete_where,
+    has_relation,
+    relation_names,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -83,6 +90,18 @@ def test_init_creates_the_contract_once_and_the_steps_read_and_write_through_it(
     read = warehouse.query_arrow("select computed_at from raw.feature_contributions")
     assert read.schema.field("computed_at").type == pa.timestamp("us")
     assert read.column("computed_at")[0].as_py() == at
+
+
+def test_relations_are_found_in_the_catalog_views_included(spark_config):
+    warehouse = Warehouse(spark_config)
+    init_warehouse(warehouse)
+    with warehouse.connect() as conn:
+        conn.execute(sa.text("create view marts.one_row as select 1 as n"))
+        assert has_relation(conn, "marts", "one_row")
+        assert has_relation(conn, "raw", "predictions")
+        assert not has_relation(conn, "marts", "predictions")
+        assert relation_names(conn, "marts") == {"one_row"}
+        assert relation_names(conn, "no_such_schema") == set()
 
 
 def test_an_evaluation_rerun_replaces_its_own_rows_only(spark_config):
