@@ -89,12 +89,14 @@ class WarehouseConfig:
             return self.spark_remote or self.resolved_spark_dir
         return f"{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
+    def _from_project(self, path: str) -> str:
+        """`path` as it is when absolute, else from the project directory."""
+        resolved = Path(path)
+        return str(resolved if resolved.is_absolute() else Path(self.project_dir) / resolved)
+
     @property
     def resolved_duckdb_path(self) -> str:
-        path = Path(self.duckdb_path)
-        if not path.is_absolute():
-            path = Path(self.project_dir) / path
-        return str(path)
+        return self._from_project(self.duckdb_path)
 
     @property
     def local_spark(self) -> bool:
@@ -110,10 +112,7 @@ class WarehouseConfig:
     @property
     def resolved_spark_dir(self) -> str:
         """The local Spark warehouse: its tables and its catalog (metastore_db)."""
-        path = Path(self.spark_dir)
-        if not path.is_absolute():
-            path = Path(self.project_dir) / path
-        return str(path)
+        return self._from_project(self.spark_dir)
 
     def url(self) -> sa.URL:
         if self.target == "duckdb":
