@@ -5,8 +5,8 @@
 For each engine, in a fresh folder: `vigie simulate` (N predictions over D days of the
 migration scenario and their feedback, through the same validation and bulk load), then
 `vigie build` (dbt build, the KS / chi-square step, the drift marts). Each is one child process,
-timed from its start to its exit with its peak RSS (bench.timing.run_measured; on Spark the
-JVM is that process's child, so its memory counts once it is waited for). dbt writes its log
+timed from its start to its exit with the peak summed RSS of its process tree
+(bench.timing.run_measured; on Spark the JVM is in that tree). dbt writes its log
 as JSON; the time of every seed, model and test is read from it, so the table says how much of
 Spark's build is SQL work and how much is start-up and per-statement overhead, and which models
 take longest. Writes bench/results/spark-build-<N>.json and prints a Markdown table.
@@ -40,16 +40,20 @@ def engine_env(engine: str, folder: Path) -> dict[str, str]:
                 "VIGIE_SPARK_DIR": str(folder / "spark"),
                 "VIGIE_MODEL_STORE": str(folder / "models"),
                 "DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs"),
-                "DBT_LOG_FORMAT_FILE": "json"})
+                # info, not debug: dbt rotates its log at 10 MB, and a debug log of a large build
+                # would rotate the node results away
+                "DBT_LOG_FORMAT_FILE": "json", "DBT_LOG_LEVEL_FILE": "info"})
     return env
 
 
-def node_times(log_file: Path) -> dict[str, Any]:
+def node_times(log_dir: Path) -> dict[str, Any]:
     """Seconds per resource type and the slowest models, from dbt's JSON log (every dbt
-    invocation of the build appends to it)."""
+    invocation of the build appends to it; dbt.log.1 and on are its rotated parts)."""
     by_type: dict[str, float] = defaultdict(float)
     models: dict[str, float] = defaultdict(float)
-    for line in log_file.read_text().splitlines():
+    lines = [line for part in sorted(log_dir.glob("dbt.log*"))
+             for line in part.read_text().splitlines()]
+    for line in lines:
         try:
             event = json.loads(line)
         except ValueError:
@@ -61,8 +65,8 @@ def node_times(log_file: Path) -> dict[str, Any]:
         by_type[kind] += seconds
         if kind == "models":
             models[event["data"]["node_info"]["node_name"]] += seconds
-    slowest = sorted(models.items(), key=lambda item: -item[1])[:TOP]
-    return {"seconds_by_type": dict(by_type), "slowest_models": dict(slowest)}
+    slowest_first = sorted(models.items(), key=lambda item: -item[1])
+    return {"seconds_by_type": dict(by_type), "model_seconds": dict(slowest_first)}
 
 
 def run_engine(engine: str, folder: Path, rows: int, days: int, start: dt.date) -> dict:
@@ -85,7 +89,7 @@ def run_engine(engine: str, folder: Path, rows: int, days: int, start: dt.date) 
         if measured["exit_code"] != 0:
             raise RuntimeError(f"{engine} {name} failed: see {folder / f'{name}.out'}")
         stages[name] = measured
-    nodes = node_times(folder / "logs" / "dbt.log")
+    nodes = node_times(folder / "logs")
     build = stages["build"]["wall_seconds"]
     nodes["overhead_seconds"] = build - sum(nodes["seconds_by_type"].values())
     return {"stages": stages, "dbt_nodes": nodes}
@@ -93,13 +97,13 @@ def run_engine(engine: str, folder: Path, rows: int, days: int, start: dt.date) 
 
 def markdown(result: dict[str, Any]) -> str:
     duck, spark = (result["engines"][e] for e in ENGINES)
-    lines = ["| stage | DuckDB s | Spark s | Spark / DuckDB | DuckDB peak MiB | Spark peak MiB |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| stage | DuckDB s | Spark s | Spark / DuckDB | DuckDB peak MiB | "
+             "Spark peak MiB (Python + JVM) |", "|---|---:|---:|---:|---:|---:|"]
     for stage in ("simulate", "build"):
         d, s = duck["stages"][stage], spark["stages"][stage]
         lines.append(f"| {stage} | {d['wall_seconds']:.1f} | {s['wall_seconds']:.1f} | "
                      f"{s['wall_seconds'] / d['wall_seconds']:.1f}× | "
-                     f"{d['peak_rss_mib']:,.0f} | {s['peak_rss_mib']:,.0f} |")
+                     f"{d['peak_tree_rss_mib']:,.0f} | {s['peak_tree_rss_mib']:,.0f} |")
     lines += ["", "| where the build's time goes | DuckDB s | Spark s |", "|---|---:|---:|"]
     for kind in ("seeds", "models", "tests", "snapshots"):
         lines.append(f"| {kind} | {duck['dbt_nodes']['seconds_by_type'].get(kind, 0):.1f} | "
@@ -108,9 +112,9 @@ def markdown(result: dict[str, Any]) -> str:
                  f"{duck['dbt_nodes']['overhead_seconds']:.1f} | "
                  f"{spark['dbt_nodes']['overhead_seconds']:.1f} |")
     lines += ["", "| slowest models on Spark | Spark s | DuckDB s |", "|---|---:|---:|"]
-    for model, seconds in spark["dbt_nodes"]["slowest_models"].items():
+    for model, seconds in list(spark["dbt_nodes"]["model_seconds"].items())[:TOP]:
         lines.append(f"| {model} | {seconds:.1f} | "
-                     f"{duck['dbt_nodes']['slowest_models'].get(model, float('nan')):.1f} |")
+                     f"{duck['dbt_nodes']['model_seconds'].get(model, float('nan')):.1f} |")
     return "\n".join(lines)
 
 

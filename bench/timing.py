@@ -71,11 +71,45 @@ def run_measured(command: list[str], *, cwd: str | Path | None = None,
                  env: dict[str, str] | None = None, stdout: IO | None = None,
                  stderr: IO | None = None) -> dict[str, Any]:
     """Run `command` through LAUNCHER: its exit code, wall seconds (from its start to its exit)
-    and peak RSS in MiB, its own and not this process's."""
+    and peak RSS in MiB, its own and not this process's. Also the peak of the summed RSS of
+    its whole process tree, sampled every SAMPLE_SECONDS (peak_tree_rss_mib): a local Spark's
+    JVM is a child its Python never waits for, so ru_maxrss leaves it out."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "rusage.json"
-        subprocess.run(launched(command, report), cwd=cwd, env=env, stdout=stdout,
-                       stderr=stderr, check=False)
+        proc = subprocess.Popen(launched(command, report), cwd=cwd, env=env, stdout=stdout,
+                                stderr=stderr)
+        tree_peak_kib = 0
+        while proc.poll() is None:
+            tree_peak_kib = max(tree_peak_kib, tree_rss_kib(proc.pid))
+            time.sleep(SAMPLE_SECONDS)
         measured = json.loads(report.read_text())
     return {"exit_code": measured["exit_code"], "wall_seconds": measured["seconds"],
-            "peak_rss_mib": measured["peak_rss_kib"] / 1024}
+            "peak_rss_mib": measured["peak_rss_kib"] / 1024,
+            "peak_tree_rss_mib": max(tree_peak_kib, measured["peak_rss_kib"]) / 1024}
+
+
+SAMPLE_SECONDS = 0.5
+
+
+def tree_rss_kib(root: int) -> int:
+    """Summed VmRSS of `root` and its descendants, from /proc (pages shared between them count
+    once per process, so this errs high)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields["PPid"].strip()), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -221,16 +222,33 @@ def test_spark_build_reads_node_times_from_dbt_json_log(tmp_path):
                            "data": {"execution_time": seconds,
                                     "node_info": {"node_name": node}}})
 
-    log = tmp_path / "dbt.log"
-    log.write_text("\n".join([
+    # dbt rotates its log: the older part is dbt.log.1, and both count
+    (tmp_path / "dbt.log.1").write_text("\n".join([
         "not json",
         event("LogSeedResult", "thresholds", 0.5),
         event("LogModelResult", "int_a", 2.0),
+    ]))
+    (tmp_path / "dbt.log").write_text("\n".join([
         event("LogModelResult", "int_b", 1.0),
         event("LogModelResult", "int_a", 3.0),  # a second dbt invocation of the build
         event("LogTestResult", "not_null_x", 0.25),
         event("MainReportVersion", "", 9.0),
     ]))
-    times = node_times(log)
+    (tmp_path / "other.log").write_text(event("LogModelResult", "int_c", 7.0))
+    times = node_times(tmp_path)
     assert times["seconds_by_type"] == {"seeds": 0.5, "models": 6.0, "tests": 0.25}
-    assert list(times["slowest_models"].items()) == [("int_a", 5.0), ("int_b", 1.0)]
+    assert list(times["model_seconds"].items()) == [("int_a", 5.0), ("int_b", 1.0)]
+
+
+def test_run_measured_counts_a_child_the_command_never_waits_for(tmp_path):
+    """A local Spark's JVM is a child its Python leaves unwaited: ru_maxrss misses it, the
+    sampled process tree does not. The child here holds ~200 MiB; its parent holds little."""
+    from bench.timing import run_measured
+
+    child = "import time; block = bytearray(200 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(3)"
+    parent = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]);"
+              " time.sleep(2.5)")
+    measured = run_measured([sys.executable, "-c", parent])
+    assert measured["exit_code"] == 0
+    assert measured["peak_rss_mib"] < 150
+    assert measured["peak_tree_rss_mib"] > 200
