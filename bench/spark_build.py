@@ -51,6 +51,7 @@ def node_times(log_dir: Path) -> dict[str, Any]:
     invocation of the build appends to it; dbt.log.1 and on are its rotated parts)."""
     by_type: dict[str, float] = defaultdict(float)
     models: dict[str, float] = defaultdict(float)
+    intervals: list[tuple[dt.datetime, dt.datetime]] = []
     lines = [line for part in sorted(log_dir.glob("dbt.log*"))
              for line in part.read_text().splitlines()]
     for line in lines:
@@ -63,10 +64,29 @@ def node_times(log_dir: Path) -> dict[str, Any]:
             continue
         seconds = float(event["data"].get("execution_time") or 0.0)
         by_type[kind] += seconds
+        node = event["data"]["node_info"]
         if kind == "models":
-            models[event["data"]["node_info"]["node_name"]] += seconds
+            models[node["node_name"]] += seconds
+        if node.get("node_started_at") and node.get("node_finished_at"):
+            intervals.append((dt.datetime.fromisoformat(node["node_started_at"]),
+                              dt.datetime.fromisoformat(node["node_finished_at"])))
     slowest_first = sorted(models.items(), key=lambda item: -item[1])
-    return {"seconds_by_type": dict(by_type), "model_seconds": dict(slowest_first)}
+    return {"seconds_by_type": dict(by_type), "model_seconds": dict(slowest_first),
+            "seconds_in_nodes": covered_seconds(intervals)}
+
+
+def covered_seconds(intervals: list[tuple[dt.datetime, dt.datetime]]) -> float:
+    """Wall seconds during which at least one node ran: with dbt's threads > 1 (DuckDB's
+    profile has 2) node times overlap, and their sum exceeds the time they took."""
+    total, end = 0.0, None
+    for start, finish in sorted(intervals):
+        if end is None or start > end:
+            total += (finish - start).total_seconds()
+            end = finish
+        elif finish > end:
+            total += (finish - end).total_seconds()
+            end = finish
+    return total
 
 
 def run_engine(engine: str, folder: Path, rows: int, days: int, start: dt.date) -> dict:
@@ -91,7 +111,7 @@ def run_engine(engine: str, folder: Path, rows: int, days: int, start: dt.date) 
         stages[name] = measured
     nodes = node_times(folder / "logs")
     build = stages["build"]["wall_seconds"]
-    nodes["overhead_seconds"] = build - sum(nodes["seconds_by_type"].values())
+    nodes["overhead_seconds"] = build - nodes["seconds_in_nodes"]
     return {"stages": stages, "dbt_nodes": nodes}
 
 
@@ -104,11 +124,14 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {stage} | {d['wall_seconds']:.1f} | {s['wall_seconds']:.1f} | "
                      f"{s['wall_seconds'] / d['wall_seconds']:.1f}× | "
                      f"{d['peak_tree_rss_mib']:,.0f} | {s['peak_tree_rss_mib']:,.0f} |")
-    lines += ["", "| where the build's time goes | DuckDB s | Spark s |", "|---|---:|---:|"]
+    lines += ["", "| where the build's time goes (node-seconds: DuckDB's 2 dbt threads overlap) "
+              "| DuckDB s | Spark s |", "|---|---:|---:|"]
     for kind in ("seeds", "models", "tests", "snapshots"):
         lines.append(f"| {kind} | {duck['dbt_nodes']['seconds_by_type'].get(kind, 0):.1f} | "
                      f"{spark['dbt_nodes']['seconds_by_type'].get(kind, 0):.1f} |")
-    lines.append(f"| rest: start-up, parsing, the KS step, catalog | "
+    lines.append(f"| wall time with a node running | {duck['dbt_nodes']['seconds_in_nodes']:.1f} | "
+                 f"{spark['dbt_nodes']['seconds_in_nodes']:.1f} |")
+    lines.append(f"| rest of the build's wall time: start-up, parsing, the KS step, catalog | "
                  f"{duck['dbt_nodes']['overhead_seconds']:.1f} | "
                  f"{spark['dbt_nodes']['overhead_seconds']:.1f} |")
     lines += ["", "| slowest models on Spark | Spark s | DuckDB s |", "|---|---:|---:|"]
