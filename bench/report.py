@@ -44,6 +44,11 @@ JSON Lines files to a promotion decision and then one more day, each stage in a 
 own with its peak RSS, `vigie ingest` against DuckDB's floor in the same run
 (`bench/results/pipeline-<N>.json`; `make bench` runs it at 100,000, 1,000,000 and 10,000,000).
 
+`python -m bench.spark_build --rows N` builds the same simulated warehouse on DuckDB and on a
+local Spark (`.[spark]` installed in `.venv`) and splits each build's time by dbt node
+(`bench/results/spark-build-<N>.json`). `python -m bench.drift_alarms` counts the drift alarms
+of each rule on 60 days of `clean` and of `migration` (`bench/results/drift-alarms.json`).
+
 ## What is compared, and what "agree" means
 
 Every comparison runs both sides once on the same rows and stops the bench with a message if
@@ -183,7 +188,7 @@ def write_readme(results_dir: Path, readme: Path) -> None:
     if findings.exists():
         parts.append(findings.read_text())
     # Benchmarks of their own (bench.api_load) keep their section in a file of their own.
-    for section in ("api-load.md",):
+    for section in ("spark-build.md", "drift-alarms.md", "api-load.md"):
         if (results_dir / section).exists():
             parts.append((results_dir / section).read_text())
     readme.write_text("\n".join(parts).rstrip() + "\n")

@@ -143,7 +143,7 @@ drift_tests = sa.Table(
     sa.Column("model_name", sa.String, nullable=False),
     sa.Column("model_version", sa.String, nullable=False),
     sa.Column("feature_name", sa.String, nullable=False),
-    sa.Column("test_name", sa.String, nullable=False),  # ks | chi_square
+    sa.Column("test_name", sa.String, nullable=False),  # ks | chi_square | wasserstein
     sa.Column("reference_hash", sa.String, nullable=False),
     sa.Column("n_predictions", sa.BigInteger, nullable=False),
     sa.Column("statistic", sa.Double),

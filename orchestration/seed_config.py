@@ -19,9 +19,10 @@ def read_seed(project_dir: str | Path, name: str) -> list[dict[str, str]]:
 
 
 def thresholds(project_dir: str | Path) -> dict[str, float]:
-    """seeds/thresholds.csv as name → value."""
+    """seeds/thresholds.csv as name → value; a row with an empty value (a rule switched off,
+    such as drift_fdr_level) is left out."""
     return {r["threshold_name"]: float(r["threshold_value"])
-            for r in read_seed(project_dir, "thresholds")}
+            for r in read_seed(project_dir, "thresholds") if r["threshold_value"].strip()}
 
 
 def training_max_rows(project_dir: str | Path) -> int | None:

@@ -6,8 +6,9 @@
     )
 }}
 -- The current side of feature_drift, per day × model × version × schema feature of the build's
--- snapshot: count, null rate, mean, sample std, summary quantiles and PSI (the sum of the
--- day's bins in feature_distributions), with no threshold in it, so an edit of
+-- snapshot: count, null rate, mean, sample std, summary quantiles, and PSI, Jensen-Shannon and
+-- Hellinger distances (sums over the day's bins in feature_distributions), with no threshold
+-- in it, so an edit of
 -- seeds/thresholds.csv changes past verdicts in feature_drift without rebuilding this.
 -- Incremental: a day is rebuilt whole (by day: vigie.day_incremental_config) when a version's
 -- prediction count or latest ingested_at differs from the stored one, or its reference sample
@@ -101,7 +102,13 @@ psi as (
         model_name,
         model_version,
         feature_name,
-        sum(psi_contribution) as psi
+        sum(psi_contribution) as psi,
+        {{ vigie.binned_distance('sum(' ~ vigie.jensenshannon_term('reference_proportion',
+                                                                  'current_proportion') ~ ')') }}
+            as jensenshannon,
+        {{ vigie.binned_distance('sum(' ~ vigie.hellinger_term('reference_proportion',
+                                                              'current_proportion') ~ ')') }}
+            as hellinger
     from distributions
     group by window_date, model_name, model_version, feature_name
 ),
@@ -126,6 +133,8 @@ final as (
             as current_{{ suffix }},
         {%- endfor %}
         cast(psi.psi as {{ vigie.type_double() }}) as psi,
+        cast(psi.jensenshannon as {{ vigie.type_double() }}) as jensenshannon,
+        cast(psi.hellinger as {{ vigie.type_double() }}) as hellinger,
         cast(day_versions.reference_hash as {{ dbt.type_string() }}) as reference_hash,
         cast(day_versions.schema_hash as {{ dbt.type_string() }}) as schema_hash,
         cast(day_versions.last_ingested_at as {{ dbt.type_timestamp() }}) as last_ingested_at

@@ -56,6 +56,10 @@ class DriftToday(BaseModel):
     status: str | None = Field(description="ok, warning or alert.")
     drift_share: float | None
     n_drifted: int | None
+    n_drift_alerts: int | None = Field(
+        description="Features drifted drift_consecutive_windows days in a row (the status "
+                    "counts these).")
+    alert_share: float | None
     n_features: int | None
     drifted_features: list[str]
 
@@ -67,6 +71,21 @@ class FourFifthsVerdict(BaseModel):
     attribute: str
     demographic_parity_ratio: float | None
     passes_four_fifths_rule: bool | None
+
+
+class FairnessAlert(BaseModel):
+    """marts.fairness_alerts on the production version's latest fairness day: a parity gap whose
+    whole bootstrap interval is past its bound, for fairness_consecutive_windows windows."""
+
+    window_kind: str = Field(description="day, or 7d (the 7 days ending on window_date).")
+    window_date: dt.date
+    attribute: str
+    check_name: str = Field(description="four_fifths or equalized_odds.")
+    observed_value: float | None
+    ci_low: float
+    ci_high: float
+    bound: float
+    breached_days_in_a_row: int
 
 
 class PromotionDecision(BaseModel):
@@ -88,4 +107,5 @@ class ModelStatus(BaseModel):
     production: ProductionVersion | None
     drift: DriftToday | None
     four_fifths: list[FourFifthsVerdict]
+    fairness_alerts: list[FairnessAlert]
     last_promotion_decision: PromotionDecision | None

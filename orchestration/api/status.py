@@ -28,7 +28,8 @@ select model_version, stage_changed_at, validation_auc, is_production
 from marts.model_versions where model_name = :model order by model_version
 """
 DRIFT = """
-select window_date, status, drift_share, n_drifted, n_features, drifted_features
+select window_date, status, drift_share, n_drifted, n_drift_alerts, alert_share, n_features,
+       drifted_features
 from marts.drift_summary
 where model_name = :model and model_version = :version
 order by window_date desc limit 1
@@ -40,6 +41,16 @@ where model_name = :model and model_version = :version and window_date = (
     select max(window_date) from marts.fairness_summary
     where model_name = :model and model_version = :version)
 order by attribute
+"""
+# The alerts standing on the version's latest day of fairness_summary (both windows).
+FAIRNESS_ALERTS = """
+select window_kind, window_date, attribute, check_name, observed_value, ci_low, ci_high, bound,
+       breached_days_in_a_row
+from marts.fairness_alerts
+where model_name = :model and model_version = :version and window_date = (
+    select max(window_date) from marts.fairness_summary
+    where model_name = :model and model_version = :version)
+order by window_kind, attribute, check_name
 """
 LAST_DECISION = """
 select decision_id, candidate_version, production_version, decided_at, decision,
@@ -76,18 +87,21 @@ def last_ingestions(warehouse: Warehouse) -> list[dict]:
 
 
 def model_status(warehouse: Warehouse, model_name: str) -> dict:
-    """Production version, its latest drift day, four-fifths verdicts, last decision."""
+    """Production version, its latest drift day, four-fifths verdicts and fairness alerts,
+    last decision."""
     versions = rows(warehouse, "marts.model_versions", VERSIONS, model=model_name)
     if not versions:
         raise UnknownModel(ERR_UNKNOWN_MODEL.format(model=model_name))
     production = next((v for v in versions if v["is_production"]), None)
-    drift, four_fifths = None, []
+    drift, four_fifths, fairness_alerts = None, [], []
     if production is not None:
         version = production["model_version"]
         drift = next(iter(rows(warehouse, "marts.drift_summary", DRIFT, model=model_name,
                                version=version)), None)
         four_fifths = rows(warehouse, "marts.fairness_summary", FOUR_FIFTHS, model=model_name,
                            version=version)
+        fairness_alerts = rows(warehouse, "marts.fairness_alerts", FAIRNESS_ALERTS,
+                               model=model_name, version=version)
     if drift is not None:
         names = drift["drifted_features"] or ""
         drift = {**drift, "drifted_features": [n for n in names.split(", ") if n],
@@ -95,7 +109,8 @@ def model_status(warehouse: Warehouse, model_name: str) -> dict:
     decision = next(iter(rows(warehouse, "marts.promotion_decisions", LAST_DECISION,
                               model=model_name)), None)
     return {"model_name": model_name, "production": production, "drift": drift,
-            "four_fifths": four_fifths, "last_promotion_decision": decision}
+            "four_fifths": four_fifths, "fairness_alerts": fairness_alerts,
+            "last_promotion_decision": decision}
 
 
 def _as_date(value) -> dt.date:

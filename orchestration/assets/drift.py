@@ -1,4 +1,5 @@
-"""KS and chi-square statistics per day × version × feature, appended to raw.drift_tests.
+"""KS, chi-square and Wasserstein statistics per day × version × feature, appended to
+raw.drift_tests.
 
 The drift step reads which tests the build needs from dbt (intermediate.int_drift_tests_required:
 every day × version × feature of the build's snapshot, keyed by reference hash and the day's
@@ -13,7 +14,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from models_ml.drift import chi_square_test, ks_test
+from models_ml.drift import chi_square_test, ks_test, wasserstein_test
 from orchestration.assets.io import append_frame, markdown_table, read_frame, utc_now
 from orchestration.assets.keys import DRIFT_GROUP, DRIFT_TESTS_KEY
 from orchestration.resources import WarehouseResource
@@ -82,9 +83,10 @@ def reference_samples(reference: pd.DataFrame) -> dict[str, tuple[np.ndarray, Co
 
 def day_tests(reference: dict[str, tuple[np.ndarray, Counter]], current: pd.DataFrame,
               pending: pd.DataFrame) -> list[dict]:
-    """One row per pending feature of the day: KS on the values, or chi-square on the category
-    counts with every prediction lacking a category counted as the null category (as the PSI
-    bins do)."""
+    """One row per pending feature of the day: KS or the normalised Wasserstein distance on the
+    values (statistic: the distance, effect size: the distance over the reference std, no
+    p-value), or chi-square on the category counts with every prediction lacking a category
+    counted as the null category (as the PSI bins do)."""
     by_feature = dict(tuple(current.groupby("feature_name", sort=False)))
     empty = current.iloc[0:0]
     rows = []
@@ -94,7 +96,11 @@ def day_tests(reference: dict[str, tuple[np.ndarray, Counter]], current: pd.Data
         if test.test_name == "ks":
             result = ks_test(ref_values, values["value_numeric"].dropna().to_numpy(dtype=float))
             statistics = (result.statistic, result.statistic, result.pvalue)
-        else:
+        elif test.test_name == "wasserstein":
+            result = wasserstein_test(ref_values,
+                                      values["value_numeric"].dropna().to_numpy(dtype=float))
+            statistics = (result.distance, result.normalised, None)
+        elif test.test_name == "chi_square":
             counts = values["value_category"].dropna().astype(str).value_counts()
             observed = dict(zip(counts.index, counts.to_numpy(dtype=int).tolist(), strict=True))
             missing = int(test.n_predictions) - sum(observed.values())
@@ -102,6 +108,8 @@ def day_tests(reference: dict[str, tuple[np.ndarray, Counter]], current: pd.Data
                 observed[None] = missing
             result = chi_square_test(ref_counts, observed)
             statistics = (result.statistic, result.cramers_v, result.pvalue)
+        else:
+            raise ValueError(f"unknown drift test {test.test_name!r} for {test.feature_name}")
         rows.append({**{k: getattr(test, k) for k in TEST_KEY}, "window_date": test.window_date,
                      "n_predictions": int(test.n_predictions), "statistic": statistics[0],
                      "effect_size": statistics[1], "pvalue": statistics[2],
@@ -142,9 +150,10 @@ def build_drift_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     """The KS drift asset, downstream of the dbt relations it reads."""
 
     @dg.asset(key=DRIFT_TESTS_KEY, group_name=DRIFT_GROUP, deps=upstream, kinds={"python"},
-              description="raw.drift_tests: two-sample KS (numeric) and chi-square with "
-                          "Cramér's V (categorical) per day × version × feature, for new days, "
-                          "days with late rows and versions whose reference changed")
+              description="raw.drift_tests: two-sample KS or the normalised Wasserstein "
+                          "distance (numeric) and chi-square with Cramér's V (categorical), as "
+                          "each feature's drift_test asks, per day × version × feature, for "
+                          "new days, days with late rows and versions whose reference changed")
     def ks_drift_tests(context: dg.AssetExecutionContext,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
         rows = compute_drift_tests(warehouse.warehouse())

@@ -17,6 +17,7 @@ REPORT_MARTS = (
     "feature_distributions",
     "group_parity",
     "fairness_summary",
+    "fairness_alerts",
     "model_performance",
     "kpi_alerts",
     "schema_conformance",

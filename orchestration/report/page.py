@@ -21,9 +21,11 @@ NO_INTERVALS = ("interval not available: this warehouse's marts.fairness_summary
                 "bootstrap interval columns")
 NO_BOUND = ("four-fifths bound not drawn: it is read from marts.promotion_gate_checks, "
             "where no gate has run yet; each point is coloured by the day's verdict")
-FEATURE_DRIFT_COLUMNS = ["window_date", "model_version", "feature_name", "feature_type", "psi",
-                         "ks_statistic", "ks_pvalue", "chi_square_pvalue", "cramers_v",
-                         "is_drifted", "drift_rule"]
+FEATURE_DRIFT_COLUMNS = ["window_date", "model_version", "feature_name", "feature_type",
+                         "drift_test", "psi", "ks_statistic", "ks_pvalue", "chi_square_pvalue",
+                         "cramers_v", "pvalue_adjusted", "wasserstein_normalised",
+                         "jensenshannon", "hellinger", "is_drifted", "drift_rule",
+                         "drifted_days_in_a_row", "is_drift_alert"]
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#12355b;color:#fff;padding:1em 2em}header a{color:#cde;margin-right:1em}
@@ -104,6 +106,9 @@ def parity_body(frames: Frames) -> str:
         intervals = intervals and has_intervals
     if not intervals:
         parts.insert(0, _note(NO_INTERVALS))
+    alerts = present(frames, "fairness_alerts")
+    parts.append(sortable_table(alerts, caption="fairness alerts: the whole interval past "
+                                                "its bound (marts.fairness_alerts)"))
     parts.append(sortable_table(fairness, caption="fairness summary by day"))
     return "".join(parts)
 

@@ -1,8 +1,10 @@
 """Python recomputation of the monitoring marts (schema_conformance, feature_drift,
-feature_distributions, drift_summary) with numpy/pandas, scipy.stats (KS, chi-square, Cramér's
-V) and models_ml.drift's PSI, from the same raw frames the tests write, so every mart row can
-be compared with an independent reference. The drift rule and status bands here are test
-oracles of the SQL in feature_drift.sql and drift_summary.sql (the only definitions)."""
+feature_distributions, drift_summary) with numpy/pandas, scipy (KS, chi-square, Cramér's V,
+Wasserstein, Jensen-Shannon, Benjamini-Hochberg) and models_ml.drift's PSI, from the same raw
+frames the tests write, so every mart row can be compared with an independent reference. The
+auto rule, the drift rules, the Hellinger sum, the runs of drifted days and the status bands
+here are test oracles of the SQL in int_feature_drift_rules.sql, feature_drift.sql and
+drift_summary.sql (the only definitions)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.spatial import distance
 
 from models_ml import drift
 
@@ -116,6 +119,30 @@ def _reference_values(reference: pd.DataFrame, version: str, feature: str,
     return [float(v) if isinstance(v, str) else None for v in values]
 
 
+def resolve_drift_test(declared: object, kind: str, n_reference_rows: int,
+                       thresholds: Mapping[str, float]) -> str:
+    """Oracle of int_feature_drift_rules: a named test is kept; auto (or empty) is KS /
+    chi-square up to auto_drift_max_reference_rows reference rows, Wasserstein /
+    Jensen-Shannon above (Evidently's rule)."""
+    if isinstance(declared, str) and declared not in ("", "auto"):
+        return declared
+    if n_reference_rows <= thresholds.get("auto_drift_max_reference_rows", 1000):
+        return "chi_square" if kind == "categorical" else "ks"
+    return "jensenshannon" if kind == "categorical" else "wasserstein"
+
+
+def _binned_distances(bins: list[dict]) -> dict[str, float | None]:
+    """Jensen-Shannon (scipy, natural log) and Hellinger over a feature's bins; None when a
+    side has no value."""
+    if not bins or any(b["current_proportion"] is None or b["reference_proportion"] is None
+                       for b in bins):
+        return {"jensenshannon": None, "hellinger": None}
+    ref = np.array([b["reference_proportion"] for b in bins], dtype=float)
+    cur = np.array([b["current_proportion"] for b in bins], dtype=float)
+    return {"jensenshannon": float(distance.jensenshannon(ref, cur)),
+            "hellinger": float(np.sqrt(0.5 * np.sum((np.sqrt(ref) - np.sqrt(cur)) ** 2)))}
+
+
 def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame,
                    schema: pd.DataFrame, thresholds: Mapping[str, float]
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -123,6 +150,7 @@ def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame,
     drift_rows, bin_rows = [], []
     predictions = predictions.assign(window_date=pd.to_datetime(predictions["scored_at"],
                                                                 utc=True).dt.date)
+    reference_rows = reference.groupby("model_version")["row_id"].nunique().to_dict()
     for (day, model, version), group in predictions.groupby(
             ["window_date", "model_name", "model_version"]):
         for (m, feature), spec in schema.iterrows():
@@ -131,37 +159,54 @@ def expected_drift(predictions: pd.DataFrame, reference: pd.DataFrame,
             kind = spec["feature_type"]
             current = [f.get(feature) for f in group["features"]]
             ref = _reference_values(reference, version, feature, kind)
+            drift_test = (resolve_drift_test(spec.get("drift_test"), kind,
+                                             reference_rows[version], thresholds)
+                          if version in reference_rows else None)
             row = {"window_date": day, "model_name": model, "model_version": version,
                    "feature_name": feature, "feature_type": kind, "n_reference": len(ref),
-                   "n_current": len(current)}
+                   "n_current": len(current), "drift_test": drift_test}
             if kind == "categorical":
                 ref_counts, cur_counts = _categories(ref), _categories(current)
                 row["psi"] = drift.categorical_psi(ref_counts, cur_counts) if ref else None
                 cur_values = [v for v in current if isinstance(v, str)]
                 row.update(_summary(np.array([]), "reference"))
                 row.update(_summary(np.array([]), "current"))
-                bin_rows += _category_bins(row, ref_counts, cur_counts)
+                bins = _category_bins(row, ref_counts, cur_counts)
                 n_ref_values = sum(v is not None for v in ref)
-                test = chi_square_oracle(ref_counts, cur_counts) if ref else None
+                test = (chi_square_oracle(ref_counts, cur_counts)
+                        if ref and drift_test == "chi_square" else None)
             else:
                 ref_array, cur_array = _numeric(ref), _numeric(current)
                 row["psi"] = drift.psi(ref_array, cur_array)
                 cur_values = cur_array.tolist()
                 row.update(_summary(ref_array, "reference"))
                 row.update(_summary(cur_array, "current"))
-                bin_rows += _numeric_bins(row, ref_array, cur_array)
+                bins = _numeric_bins(row, ref_array, cur_array)
                 n_ref_values = ref_array.size
-                test = (stats.ks_2samp(ref_array, cur_array)
-                        if ref_array.size and cur_array.size else None)
+                test = None
+                if ref_array.size and cur_array.size and drift_test == "ks":
+                    test = stats.ks_2samp(ref_array, cur_array)
+                elif ref_array.size and cur_array.size and drift_test == "wasserstein":
+                    test = wasserstein_oracle(ref_array, cur_array)
+            bin_rows += bins
+            row.update(_binned_distances(bins))
             row["null_rate_reference"] = 1 - n_ref_values / len(ref) if ref else None
             row["null_rate_current"] = 1 - len(cur_values) / len(current)
-            row.update(_drift_rule(row, test, thresholds))
+            row.update(_test_columns(row, test))
             drift_rows.append(row)
     frame = pd.DataFrame(drift_rows)
     frame["std_ratio"] = [c / r if r else None
                           for c, r in zip(frame["current_std"], frame["reference_std"],
                                           strict=True)]
+    frame = _decide(frame, thresholds)
     return frame, pd.DataFrame(bin_rows)
+
+
+def wasserstein_oracle(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+    """(distance, distance / max(population std of the reference, 0.001)): Evidently's
+    normed Wasserstein, with scipy.stats.wasserstein_distance."""
+    value = float(stats.wasserstein_distance(reference, current))
+    return value, value / max(float(np.std(reference)), 0.001)
 
 
 def chi_square_oracle(reference: Mapping[str, int], current: Mapping[str, int]
@@ -181,11 +226,6 @@ def chi_square_oracle(reference: Mapping[str, int], current: Mapping[str, int]
             float(stats.contingency.association(table, method="cramer", correction=False)))
 
 
-def is_drifted(pvalue: float, effect: float, thresholds: Mapping[str, float]) -> bool:
-    """Oracle of feature_drift.sql's rule: p < drift_alpha and effect >= drift_effect_size."""
-    return bool(pvalue < thresholds["drift_alpha"] and effect >= thresholds["drift_effect_size"])
-
-
 def drift_status(share: float, thresholds: Mapping[str, float]) -> str:
     """Oracle of drift_summary.sql's bands: ok < warning <= warning < alert <= alert."""
     if share >= thresholds["drift_share_alert"]:
@@ -193,26 +233,80 @@ def drift_status(share: float, thresholds: Mapping[str, float]) -> str:
     return "warning" if share >= thresholds["drift_share_warning"] else "ok"
 
 
-def _drift_rule(row: dict, test, thresholds: Mapping[str, float]) -> dict[str, object]:
-    """The drift test columns and the drift decision (test rule, else PSI >= psi_alert)."""
+def _test_columns(row: dict, test) -> dict[str, object]:
+    """The test's columns of the mart, and its p-value and effect for the rule."""
     out: dict[str, object] = {"ks_statistic": None, "ks_pvalue": None,
                               "chi_square_statistic": None, "chi_square_pvalue": None,
-                              "cramers_v": None}
-    if test is not None and row["feature_type"] == "categorical":
+                              "cramers_v": None, "wasserstein_distance": None,
+                              "wasserstein_normalised": None, "_pvalue": None, "_effect": None}
+    if test is None:
+        return out
+    if row["drift_test"] == "chi_square":
         statistic, pvalue, cramers_v = test
         out.update(chi_square_statistic=statistic, chi_square_pvalue=pvalue,
-                   cramers_v=cramers_v, is_drifted=is_drifted(pvalue, cramers_v, thresholds),
-                   drift_rule="chi_square")
-        return out
-    if test is not None:
+                   cramers_v=cramers_v, _pvalue=pvalue, _effect=cramers_v)
+    elif row["drift_test"] == "ks":
         out.update(ks_statistic=float(test.statistic), ks_pvalue=float(test.pvalue),
-                   is_drifted=is_drifted(test.pvalue, test.statistic, thresholds),
-                   drift_rule="ks")
-        return out
-    psi = row["psi"]
-    out["is_drifted"] = psi is not None and psi >= thresholds["psi_alert"]
-    out["drift_rule"] = "psi"
+                   _pvalue=float(test.pvalue), _effect=float(test.statistic))
+    else:
+        out.update(wasserstein_distance=test[0], wasserstein_normalised=test[1],
+                   _effect=test[1])
     return out
+
+
+GRAIN = ["window_date", "model_name", "model_version"]
+SERIES = ["model_name", "model_version", "feature_name"]
+
+
+def _decide(frame: pd.DataFrame, thresholds: Mapping[str, float]) -> pd.DataFrame:
+    """Benjamini-Hochberg across a day's p-values (scipy.stats.false_discovery_control), the
+    rule of each feature, the runs of drifted days and the alert."""
+    frame = frame.copy()
+    frame["pvalue_adjusted"] = None
+    for _, group in frame[frame["_pvalue"].notna()].groupby(GRAIN):
+        adjusted = stats.false_discovery_control(group["_pvalue"].astype(float), method="bh")
+        frame.loc[group.index, "pvalue_adjusted"] = adjusted
+    fdr_level = thresholds.get("drift_fdr_level")
+    if fdr_level is not None and pd.isna(fdr_level):
+        fdr_level = None
+    rules, drifted, raw = [], [], []
+    for row in frame.to_dict("records"):
+        pvalue, effect, declared = row["_pvalue"], row["_effect"], row["drift_test"]
+        significant_raw = None if pd.isna(pvalue) else bool(pvalue < thresholds["drift_alpha"])
+        raw.append(significant_raw)
+        if declared in ("psi", "jensenshannon", "hellinger"):
+            rule = declared
+        elif declared == "wasserstein" and not pd.isna(effect):
+            rule = "wasserstein"
+        elif declared in ("ks", "chi_square") and not pd.isna(pvalue) and not pd.isna(effect):
+            rule = declared
+        else:
+            rule = "psi"
+        if rule in ("ks", "chi_square"):
+            significant = (row["pvalue_adjusted"] < fdr_level if fdr_level is not None
+                           else significant_raw)
+            verdict = significant and effect >= thresholds["drift_effect_size"]
+        elif rule == "wasserstein":
+            verdict = effect >= thresholds["wasserstein_threshold"]
+        else:
+            value = row[rule]
+            limit = thresholds["psi_alert" if rule == "psi" else f"{rule}_threshold"]
+            verdict = value is not None and not pd.isna(value) and value >= limit
+        rules.append(rule)
+        drifted.append(bool(verdict))
+    frame["drift_rule"], frame["is_drifted"] = rules, drifted
+    frame["is_drifted_raw_pvalue"] = raw
+    frame["drifted_days_in_a_row"] = 0
+    for _, series in frame.sort_values("window_date").groupby(SERIES):
+        run, previous = 0, None
+        for index, row in series.iterrows():
+            consecutive = previous is not None and (row["window_date"] - previous).days == 1
+            run = (run + 1 if consecutive else 1) if row["is_drifted"] else 0
+            previous = row["window_date"] if row["is_drifted"] else None
+            frame.loc[index, "drifted_days_in_a_row"] = run
+    windows = thresholds.get("drift_consecutive_windows", 1)
+    frame["is_drift_alert"] = frame["drifted_days_in_a_row"] >= windows
+    return frame.drop(columns=["_pvalue", "_effect"])
 
 
 def _term(ref_share: float | None, cur_share: float | None) -> float | None:
@@ -269,10 +363,12 @@ def expected_summary(feature_drift: pd.DataFrame, thresholds: Mapping[str, float
     for (day, model, version), group in feature_drift.groupby(
             ["window_date", "model_name", "model_version"]):
         share = group["is_drifted"].sum() / len(group)
+        alert_share = group["is_drift_alert"].sum() / len(group)
         rows.append({"window_date": day, "model_name": model, "model_version": version,
                      "n_features": len(group), "n_drifted": int(group["is_drifted"].sum()),
-                     "drift_share": share,
-                     "status": drift_status(share, thresholds),
+                     "drift_share": share, "n_drift_alerts": int(group["is_drift_alert"].sum()),
+                     "alert_share": alert_share,
+                     "status": drift_status(alert_share, thresholds),
                      "drifted_features": ", ".join(sorted(group.loc[group["is_drifted"],
                                                                     "feature_name"]))})
     return pd.DataFrame(rows)

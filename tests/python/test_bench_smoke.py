@@ -245,9 +245,10 @@ def test_run_measured_counts_a_child_the_command_never_waits_for(tmp_path):
     sampled process tree does not. The child here holds ~200 MiB; its parent holds little."""
     from bench.timing import run_measured
 
-    child = "import time; block = bytearray(200 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(3)"
-    parent = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]);"
-              " time.sleep(2.5)")
+    child = ("import time; block = bytearray(200 * 2**20); "
+             "block[::4096] = b'x' * len(block[::4096]); time.sleep(3)")
+    parent = ("import subprocess, sys, time; "
+              f"subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(2.5)")
     measured = run_measured([sys.executable, "-c", parent])
     assert measured["exit_code"] == 0
     assert measured["peak_rss_mib"] < 150

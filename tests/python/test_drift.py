@@ -1,6 +1,7 @@
 """Drift statistics checked against hand-worked values and independent implementations (an
 ECDF sup-distance for KS, the Kolmogorov limit distribution for large-sample p-values, the
-expected-count formula and the regularised incomplete gamma for chi-square), plus PSI."""
+expected-count formula and the regularised incomplete gamma for chi-square, the area between
+the two ECDFs for Wasserstein), plus PSI."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from models_ml.drift import (
     psi,
     psi_bin_edges,
     psi_bin_index,
+    wasserstein_test,
 )
 
 
@@ -198,3 +200,36 @@ def test_categorical_psi_hand_case_with_null_bin():
     result = categorical_psi({"a": 50, "b": 50}, {"a": 25, "b": 25, None: 50})
     assert result == pytest.approx(expected, rel=1e-12)
     assert categorical_psi({"a": 3, "b": 1}, {"b": 2, "a": 6}) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_wasserstein_hand_cases():
+    # [0, 1] vs [1, 2]: every quantile moves by 1 -> W = 1; the reference's population std is
+    # 0.5 -> normalised 2
+    shifted = wasserstein_test(np.array([0.0, 1.0]), np.array([1.0, 2.0]))
+    assert (shifted.distance, shifted.normalised) == (1.0, 2.0)
+    # [0, 0, 3] vs [0, 3, 3]: the ECDFs differ by 1/3 on [0, 3) -> W = 1; population std of
+    # the reference sqrt(2) -> normalised 1 / sqrt(2)
+    moved = wasserstein_test(np.array([0.0, 0.0, 3.0]), np.array([0.0, 3.0, 3.0]))
+    assert moved.distance == pytest.approx(1.0, rel=1e-12)
+    assert moved.normalised == pytest.approx(1 / math.sqrt(2), rel=1e-12)
+    # a constant reference: the std floor 0.001 (Evidently's) keeps the ratio finite
+    constant = wasserstein_test(np.array([5.0, 5.0]), np.array([5.0, 5.5]))
+    assert constant.distance == pytest.approx(0.25) and constant.normalised == pytest.approx(250)
+    # NaN dropped; an empty side gives no statistic
+    assert wasserstein_test(np.array([np.nan, 1.0]), np.array([1.0])).distance == 0.0
+    empty = wasserstein_test(np.array([1.0]), np.array([np.nan]))
+    assert (empty.distance, empty.normalised, empty.n_current) == (None, None, 0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_wasserstein_is_the_area_between_the_ecdfs(seed):
+    """W1 = integral |F_ref - F_cur| over the pooled sample's steps, computed here directly."""
+    rng = np.random.default_rng(seed)
+    ref, cur = rng.normal(0, 2, 80), rng.normal(0.7, 1.5, 55)
+    points = np.sort(np.concatenate([ref, cur]))
+    f_ref = np.searchsorted(np.sort(ref), points[:-1], side="right") / ref.size
+    f_cur = np.searchsorted(np.sort(cur), points[:-1], side="right") / cur.size
+    area = float(np.sum(np.abs(f_ref - f_cur) * np.diff(points)))
+    result = wasserstein_test(ref, cur)
+    assert result.distance == pytest.approx(area, rel=1e-10)
+    assert result.normalised == pytest.approx(area / ref.std(), rel=1e-10)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from rawdata import NOW, fresh_warehouse, write_raw
-from test_incremental_sequences import _project_copy
+from test_incremental_sequences import project_copy
 from test_monitoring_marts import assert_frames_match
 
 from models_ml.credit_model import fit_reference_model, load_german_credit
@@ -122,7 +122,7 @@ def cost_per_decision(warehouse: Warehouse) -> pd.Series:
 
 def test_feedback_rebuilds_the_days_it_is_about_and_ends_equal_to_a_build_from_scratch(
         warehouse_config, dbt_target_path, tmp_path, traffic):
-    project = _project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project")
     config = WarehouseConfig(**{**warehouse_config.__dict__, "project_dir": str(project)})
     warehouse = fresh_warehouse(config)
     run_dbt(["seed"], config, target_path=dbt_target_path, capture=True)

@@ -154,7 +154,7 @@ def test_a_new_reference_for_v1_retests_every_day_against_it(warehouse_config, d
     assert_same_marts(marts, from_scratch(warehouse, dbt_target_path))
 
 
-def _project_copy(root: Path) -> Path:
+def project_copy(root: Path) -> Path:
     """A private copy of the dbt project, so its seeds can be edited without touching the
     repository's (other tests run beside this one)."""
     for part in PROJECT_PARTS:
@@ -170,7 +170,7 @@ def _project_copy(root: Path) -> Path:
 def test_edited_seeds_change_past_days(warehouse_config, dbt_target_path, tmp_path):
     """Raise drift_effect_size and narrow age's range: past days' is_drifted, drift status and
     out-of-range counts follow, as in a build from scratch."""
-    project = _project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project")
     config = WarehouseConfig(**{**warehouse_config.__dict__, "project_dir": str(project)})
     warehouse = fresh_warehouse(config)
     frames = raw_frames(seed=7, days=4, per_day=150)

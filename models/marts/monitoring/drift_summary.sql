@@ -1,6 +1,7 @@
--- Drift per day × model × version: how many schema features drifted (feature_drift) and the
--- day's status from the drift share, ok < drift_share_warning <= warning < drift_share_alert
--- <= alert (seeds/thresholds.csv).
+-- Drift per day × model × version: how many schema features drifted (feature_drift), how many
+-- have drifted drift_consecutive_windows days in a row (is_drift_alert), and the day's status
+-- from the share of the latter, ok < drift_share_warning <= warning < drift_share_alert <= alert
+-- (seeds/thresholds.csv). With drift_consecutive_windows = 1 the two shares are equal.
 with feature_drift as (
     select * from {{ ref('feature_drift') }}
 ),
@@ -41,6 +42,7 @@ counted as (
         model_version,
         count(*) as n_features,
         sum(case when is_drifted then 1 else 0 end) as n_drifted,
+        sum(case when is_drift_alert then 1 else 0 end) as n_drift_alerts,
         max(psi) as max_psi
     from feature_drift
     group by window_date, model_name, model_version
@@ -49,7 +51,9 @@ counted as (
 shared as (
     select
         counted.*,
-        cast(counted.n_drifted as {{ vigie.type_double() }}) / counted.n_features as drift_share
+        cast(counted.n_drifted as {{ vigie.type_double() }}) / counted.n_features as drift_share,
+        cast(counted.n_drift_alerts as {{ vigie.type_double() }}) / counted.n_features
+            as alert_share
     from counted
 ),
 
@@ -61,10 +65,12 @@ final as (
         cast(shared.n_features as {{ dbt.type_bigint() }}) as n_features,
         cast(shared.n_drifted as {{ dbt.type_bigint() }}) as n_drifted,
         cast(shared.drift_share as {{ vigie.type_double() }}) as drift_share,
+        cast(shared.n_drift_alerts as {{ dbt.type_bigint() }}) as n_drift_alerts,
+        cast(shared.alert_share as {{ vigie.type_double() }}) as alert_share,
         cast(
             case
-                when shared.drift_share >= thresholds.drift_share_alert then 'alert'
-                when shared.drift_share >= thresholds.drift_share_warning then 'warning'
+                when shared.alert_share >= thresholds.drift_share_alert then 'alert'
+                when shared.alert_share >= thresholds.drift_share_warning then 'warning'
                 else 'ok'
             end as {{ dbt.type_string() }}
         ) as status,

@@ -29,11 +29,11 @@ MARTS = {
         "('credit_risk', 'v1', timestamp '2026-11-01 00:00:00', 0.70, false),"
         "('credit_risk', 'v2', timestamp '2026-11-20 00:00:00', 0.72, true)"),
     "drift_summary": (
-        "window_date, model_name, model_version, status, drift_share, n_drifted, n_features, "
-        "drifted_features",
-        "(date '2026-11-29', 'credit_risk', 'v2', 'ok', 0.0, 0, 10, ''),"
-        "(date '2026-11-30', 'credit_risk', 'v2', 'warning', 0.2, 2, 10, 'age, sex'),"
-        "(date '2026-12-01', 'credit_risk', 'v1', 'alert', 0.5, 5, 10, 'a, b, c, d, e')"),
+        "window_date, model_name, model_version, status, drift_share, n_drifted, "
+        "n_drift_alerts, alert_share, n_features, drifted_features",
+        "(date '2026-11-29', 'credit_risk', 'v2', 'ok', 0.0, 0, 0, 0.0, 10, ''),"
+        "(date '2026-11-30', 'credit_risk', 'v2', 'warning', 0.2, 2, 1, 0.1, 10, 'age, sex'),"
+        "(date '2026-12-01', 'credit_risk', 'v1', 'alert', 0.5, 5, 5, 0.5, 10, 'a, b, c, d, e')"),
     "fairness_summary": (
         "window_date, model_name, model_version, attribute, demographic_parity_ratio, "
         "passes_four_fifths_rule",
@@ -41,6 +41,16 @@ MARTS = {
         "(date '2026-11-30', 'credit_risk', 'v2', 'sex', 0.90, true),"
         "(date '2026-11-30', 'credit_risk', 'v2', 'age_band', 0.75, false),"
         "(date '2026-12-01', 'credit_risk', 'v1', 'sex', 0.50, false)"),
+    # v2's alert of the 29th no longer stands on its latest day (the 30th); v1's is v1's
+    "fairness_alerts": (
+        "window_kind, window_date, model_name, model_version, attribute, check_name, "
+        "observed_value, ci_low, ci_high, bound, breached_days_in_a_row",
+        "('day', date '2026-11-29', 'credit_risk', 'v2', 'sex', 'four_fifths', 0.7, 0.6, 0.78, "
+        "0.8, 1),"
+        "('7d', date '2026-11-30', 'credit_risk', 'v2', 'age_band', 'four_fifths', 0.72, 0.65, "
+        "0.79, 0.8, 3),"
+        "('day', date '2026-12-01', 'credit_risk', 'v1', 'sex', 'equalized_odds', 0.3, 0.2, "
+        "0.4, 0.1, 1)"),
     "promotion_decisions": (
         "decision_id, model_name, candidate_version, production_version, decided_at, "
         "decision, candidate_auc, production_auc, auc_delta, reasons",
@@ -86,10 +96,15 @@ def test_model_status_is_the_production_versions_latest_day(client, duckdb_confi
     assert status["production"]["model_version"] == "v2"
     assert status["drift"] == {"window_date": "2026-11-30", "is_today": False,
                                "status": "warning", "drift_share": 0.2, "n_drifted": 2,
+                               "n_drift_alerts": 1, "alert_share": 0.1,
                                "n_features": 10, "drifted_features": ["age", "sex"]}
     assert [(f["attribute"], f["passes_four_fifths_rule"]) for f in status["four_fifths"]] == \
         [("age_band", False), ("sex", True)]
     assert {f["window_date"] for f in status["four_fifths"]} == {"2026-11-30"}
+    assert status["fairness_alerts"] == [{
+        "window_kind": "7d", "window_date": "2026-11-30", "attribute": "age_band",
+        "check_name": "four_fifths", "observed_value": 0.72, "ci_low": 0.65, "ci_high": 0.79,
+        "bound": 0.8, "breached_days_in_a_row": 3}]
     decision = status["last_promotion_decision"]
     assert (decision["decision_id"], decision["decision"]) == ("d2", "blocked")
     assert client.get("/v1/models/churn/status", headers=AUTH).status_code == 404

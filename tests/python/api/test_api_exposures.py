@@ -25,7 +25,7 @@ def test_the_status_exposure_is_what_the_status_route_reads():
     queries = [v for k, v in vars(status).items() if k.isupper() and isinstance(v, str)]
     read = {m for q in queries for m in re.findall(r"from marts\.(\w+)", q)}
     assert read == exposure_refs("vigie_api_model_status")
-    assert len(read) == 4
+    assert len(read) == 5
 
 
 def test_the_report_exposure_is_what_the_report_reads():
