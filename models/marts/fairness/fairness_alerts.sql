@@ -7,9 +7,10 @@
 -- day (fairness_summary) and the 7 days ending on it (fairness_summary_7d). A gap without an
 -- interval (a group too small, no labels) cannot be judged this way and raises no alert here;
 -- the promotion gate blocks on it instead.
-with daily as (
+with windows as (
+    {%- for window_kind, relation in [('day', 'fairness_summary'), ('7d', 'fairness_summary_7d')] %}
     select
-        'day' as window_kind,
+        '{{ window_kind }}' as window_kind,
         window_date,
         model_name,
         model_version,
@@ -22,31 +23,11 @@ with daily as (
         equalized_odds_difference_ci_high,
         n_predictions,
         n_labeled
-    from {{ ref('fairness_summary') }}
-),
-
-weekly as (
-    select
-        '7d' as window_kind,
-        window_date,
-        model_name,
-        model_version,
-        attribute,
-        demographic_parity_ratio,
-        demographic_parity_ratio_ci_low,
-        demographic_parity_ratio_ci_high,
-        equalized_odds_difference,
-        equalized_odds_difference_ci_low,
-        equalized_odds_difference_ci_high,
-        n_predictions,
-        n_labeled
-    from {{ ref('fairness_summary_7d') }}
-),
-
-windows as (
-    select * from daily
+    from {{ ref(relation) }}
+    {%- if not loop.last %}
     union all
-    select * from weekly
+    {%- endif %}
+    {%- endfor %}
 ),
 
 thresholds as (
@@ -101,26 +82,9 @@ breaches as (
     where is_breach
 ),
 
--- Runs of breached days (gaps and islands), as feature_drift's runs of drifted days.
-runs as (
-    select
-        breaches.*,
-        {{ dbt.datediff("cast('2000-01-01' as date)", 'window_date', 'day') }}
-            - row_number() over (
-                partition by window_kind, model_name, model_version, attribute, check_name
-                order by window_date
-            ) as run_key
-    from breaches
-),
-
 run_lengths as (
-    select
-        runs.*,
-        row_number() over (
-            partition by window_kind, model_name, model_version, attribute, check_name, run_key
-            order by window_date
-        ) as breached_days_in_a_row
-    from runs
+    {{ vigie.days_in_a_row('breaches', ['window_kind', 'model_name', 'model_version',
+                                        'attribute', 'check_name']) }}
 ),
 
 final as (
@@ -135,13 +99,13 @@ final as (
         cast(run_lengths.ci_low as {{ vigie.type_double() }}) as ci_low,
         cast(run_lengths.ci_high as {{ vigie.type_double() }}) as ci_high,
         cast(run_lengths.bound as {{ vigie.type_double() }}) as bound,
-        cast(run_lengths.breached_days_in_a_row as {{ dbt.type_bigint() }})
+        cast(run_lengths.days_in_a_row as {{ dbt.type_bigint() }})
             as breached_days_in_a_row,
         cast(run_lengths.n_predictions as {{ dbt.type_bigint() }}) as n_predictions,
         cast(run_lengths.n_labeled as {{ dbt.type_bigint() }}) as n_labeled
     from run_lengths
     cross join thresholds
-    where run_lengths.breached_days_in_a_row >= thresholds.fairness_consecutive_windows
+    where run_lengths.days_in_a_row >= thresholds.fairness_consecutive_windows
 )
 
 select * from final

@@ -197,34 +197,13 @@ decided as (
     cross join thresholds
 ),
 
--- Runs of drifted days (gaps and islands): drifted days of a feature whose day number minus
--- their rank among its drifted days is the same are consecutive; a day without predictions
--- or not drifted ends a run.
-drifted_runs as (
-    select
-        window_date,
-        model_name,
-        model_version,
-        feature_name,
-        {{ dbt.datediff("cast('2000-01-01' as date)", 'window_date', 'day') }}
-            - row_number() over (
-                partition by model_name, model_version, feature_name order by window_date
-            ) as run_key
-    from decided
+drifted_days as (
+    select window_date, model_name, model_version, feature_name from decided
     where is_drifted
 ),
 
 run_lengths as (
-    select
-        window_date,
-        model_name,
-        model_version,
-        feature_name,
-        row_number() over (
-            partition by model_name, model_version, feature_name, run_key
-            order by window_date
-        ) as drifted_days_in_a_row
-    from drifted_runs
+    {{ vigie.days_in_a_row('drifted_days', ['model_name', 'model_version', 'feature_name']) }}
 ),
 
 final as (
@@ -274,9 +253,9 @@ final as (
         ruled.is_significant_raw as is_drifted_raw_pvalue,
         ruled.is_drifted,
         cast(ruled.drift_rule as {{ dbt.type_string() }}) as drift_rule,
-        cast(coalesce(run_lengths.drifted_days_in_a_row, 0) as {{ dbt.type_bigint() }})
+        cast(coalesce(run_lengths.days_in_a_row, 0) as {{ dbt.type_bigint() }})
             as drifted_days_in_a_row,
-        coalesce(run_lengths.drifted_days_in_a_row, 0) >= thresholds.drift_consecutive_windows
+        coalesce(run_lengths.days_in_a_row, 0) >= thresholds.drift_consecutive_windows
             as is_drift_alert,
         cast(ruled.reference_hash as {{ dbt.type_string() }}) as reference_hash,
         cast(ruled.last_ingested_at as {{ dbt.type_timestamp() }}) as last_ingested_at,
