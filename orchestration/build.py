@@ -1,39 +1,44 @@
 """`vigie build`: the steps of Dagster's monitoring job, in its order, without Dagster.
 
-dbt builds everything that does not read raw.drift_tests (its snapshot of the predictions
-first), the KS / chi-square step tests the days that need it, then dbt builds what reads the
-tests (feature_drift, drift_summary and their tests), so the command line and `dagster dev`
-give the same marts.
+dbt builds everything that does not read raw.drift_tests or raw.score_calibration (its snapshot
+of the predictions first), the KS / chi-square step tests the days that need it and the
+calibration step fits the versions that need it, then dbt builds what reads them
+(feature_drift, drift_summary, the label-free estimates, fairness_summary and what follows,
+with their tests), so the command line and `dagster dev` give the same marts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from orchestration.assets.calibration import compute_calibrations
 from orchestration.assets.drift import compute_drift_tests
 from orchestration.dbt_runner import run_dbt
 from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse, WarehouseConfig
 
-# What reads the Python drift step's table: built after it, as the monitoring job does.
-AFTER_DRIFT_TESTS = "source:raw.drift_tests+"
+# What reads the Python steps' tables: built after them, as the monitoring job does.
+AFTER_PYTHON_STEPS = ("source:raw.drift_tests+", "source:raw.score_calibration+")
 
 
 def build_warehouse(config: WarehouseConfig, *, full_refresh: bool = False,
                     select: Sequence[str] = (), target_path: str | None = None,
                     capture: bool = False) -> int:
-    """dbt build, drift tests, dbt build of the drift marts; returns the tests computed.
+    """dbt build, drift tests and calibrations, dbt build of what reads them; returns the
+    drift tests computed.
 
     select: dbt selectors for the first dbt step (default: the whole project); the second step
-    always builds everything downstream of raw.drift_tests. Raises DbtError when dbt fails.
+    always builds everything downstream of raw.drift_tests and raw.score_calibration. Raises
+    DbtError when dbt fails.
     """
     warehouse = Warehouse(config)
     init_warehouse(warehouse)
     refresh = ["--full-refresh"] if full_refresh else []
     chosen = ["--select", *select] if select else []
-    run_dbt(["build", *refresh, *chosen, "--exclude", AFTER_DRIFT_TESTS], config,
+    run_dbt(["build", *refresh, *chosen, "--exclude", *AFTER_PYTHON_STEPS], config,
             target_path=target_path, capture=capture)
     tests = compute_drift_tests(warehouse)
-    run_dbt(["build", *refresh, "--select", AFTER_DRIFT_TESTS], config,
+    compute_calibrations(warehouse)
+    run_dbt(["build", *refresh, "--select", *AFTER_PYTHON_STEPS], config,
             target_path=target_path, capture=capture)
     return len(tests)

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from orchestration.assets.calibration import build_calibration_asset
 from orchestration.assets.dbt import build_dbt_assets, vigie_dbt_project
 from orchestration.assets.decision import build_promotion_decision
 from orchestration.assets.drift import build_drift_asset
@@ -52,13 +53,14 @@ def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: boo
     drift = build_drift_asset([model("int_drift_tests_required"),
                                model("int_feature_values_typed"),
                                model("int_reference_values_typed")])
+    calibration = build_calibration_asset([model("int_validation_scores_labelled")])
     decision = build_promotion_decision([model("promotion_gate"),
                                          model("promotion_gate_checks")])
     gate = build_gate_checks()
     all_resources = {**default_resources(project), **(resources or {})}
     return dg.Definitions(
-        assets=[simulated_traffic, dbt, drift, candidate_model, candidate_evaluation, decision,
-                production_model],
+        assets=[simulated_traffic, dbt, drift, calibration, candidate_model, candidate_evaluation,
+                decision, production_model],
         asset_checks=[gate],
         jobs=JOBS,
         sensors=[*SENSORS, *DECISION_SENSORS],

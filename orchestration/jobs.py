@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.keys import (
+    CALIBRATION_GROUP,
     CANDIDATE_MODEL_KEY,
     DRIFT_GROUP,
     MARTS_GROUP,
@@ -32,9 +33,10 @@ WAREHOUSE_TAGS = {WAREHOUSE_TAG: "writes"}
 
 simulated_traffic_selection = dg.AssetSelection.assets(*RAW_TRAFFIC_KEYS.values())
 
-# The seeds (group raw), staging, the monitoring marts and the drift step with its marts.
+# The seeds (group raw), staging, the monitoring marts, the drift step with its marts and the
+# calibration step (the label-free estimates read it).
 monitoring_selection = (dg.AssetSelection.groups(RAW_GROUP, STAGING_GROUP, MARTS_GROUP,
-                                                 DRIFT_GROUP)
+                                                 DRIFT_GROUP, CALIBRATION_GROUP)
                         - simulated_traffic_selection)
 
 # From the candidate to everything of the training and promotion groups, with the staging views

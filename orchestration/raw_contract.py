@@ -190,6 +190,23 @@ validation_scores = sa.Table(
     sa.PrimaryKeyConstraint("model_name", "model_version", "row_id"),
 )
 
+# The isotonic calibration of a version's scores, fitted on its validation rows (models_ml/
+# calibration.py): the points of a piecewise-linear map from score to the probability of the
+# unfavourable outcome, keyed by the validation rows it was fitted on (their count), so a version
+# whose validation rows changed is fitted again. dbt applies it (marts.performance_estimates).
+score_calibration = sa.Table(
+    "score_calibration",
+    metadata,
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("n_validation_rows", sa.Integer, nullable=False),
+    sa.Column("point_index", sa.Integer, nullable=False),
+    sa.Column("score", sa.Double, nullable=False),
+    sa.Column("calibrated_probability", sa.Double, nullable=False),
+    sa.Column("fitted_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("model_name", "model_version", "n_validation_rows", "point_index"),
+)
+
 # Mean |TreeSHAP| per feature for a model version, from LightGBM pred_contrib=True.
 feature_contributions = sa.Table(
     "feature_contributions",

@@ -6,6 +6,7 @@ import dagster as dg
 
 RAW_GROUP, STAGING_GROUP, MARTS_GROUP = "raw", "staging", "marts"
 DRIFT_GROUP, TRAINING_GROUP, PROMOTION_GROUP = "drift", "training", "promotion"
+CALIBRATION_GROUP = "calibration"
 
 # Tables the serving system writes (here: the simulator), one asset key each.
 RAW_TRAFFIC_TABLES = ("predictions", "feedback", "reference_sample", "quarantine",
@@ -13,6 +14,7 @@ RAW_TRAFFIC_TABLES = ("predictions", "feedback", "reference_sample", "quarantine
 RAW_TRAFFIC_KEYS = {table: dg.AssetKey(["raw", table]) for table in RAW_TRAFFIC_TABLES}
 
 DRIFT_TESTS_KEY = dg.AssetKey(["drift", "ks_drift_tests"])
+SCORE_CALIBRATION_KEY = dg.AssetKey(["calibration", "score_calibration"])
 CANDIDATE_MODEL_KEY = dg.AssetKey(["training", "candidate_model"])
 CANDIDATE_EVALUATION_KEY = dg.AssetKey(["promotion", "candidate_evaluation"])
 PRODUCTION_MODEL_KEY = dg.AssetKey(["promotion", "production_model"])
@@ -27,6 +29,7 @@ DECISION_RECORD_KEY = dg.AssetKey(["promotion", "decision_record"])
 # its downstream in the graph.
 SOURCE_KEYS = {
     "drift_tests": DRIFT_TESTS_KEY,
+    "score_calibration": SCORE_CALIBRATION_KEY,
     "evaluation_scores": CANDIDATE_EVALUATION_KEY,
     "feature_contributions": CANDIDATE_MODEL_KEY,
     **RAW_TRAFFIC_KEYS,

@@ -6,7 +6,9 @@
 -- equalized_odds_bound (its lower bound is above). Both windows of the fairness marts: the
 -- day (fairness_summary) and the 7 days ending on it (fairness_summary_7d). A gap without an
 -- interval (a group too small, no labels) cannot be judged this way and raises no alert here;
--- the promotion gate blocks on it instead.
+-- the promotion gate blocks on it instead. estimated_equalized_odds: the same rule on the
+-- equalized odds difference estimated without labels (fairness_summary, the day window only),
+-- its band wholly above the bound: the alert that comes before the labels do.
 with windows as (
     {%- for window_kind, relation in [('day', 'fairness_summary'), ('7d', 'fairness_summary_7d')] %}
     select
@@ -21,6 +23,15 @@ with windows as (
         equalized_odds_difference,
         equalized_odds_difference_ci_low,
         equalized_odds_difference_ci_high,
+        {%- if window_kind == 'day' %}
+        estimated_equalized_odds_difference,
+        estimated_equalized_odds_difference_low,
+        estimated_equalized_odds_difference_high,
+        {%- else %}
+        cast(null as {{ vigie.type_double() }}) as estimated_equalized_odds_difference,
+        cast(null as {{ vigie.type_double() }}) as estimated_equalized_odds_difference_low,
+        cast(null as {{ vigie.type_double() }}) as estimated_equalized_odds_difference_high,
+        {%- endif %}
         n_predictions,
         n_labeled
     from {{ ref(relation) }}
@@ -71,6 +82,24 @@ checks as (
         windows.equalized_odds_difference_ci_high as ci_high,
         thresholds.equalized_odds_bound as bound,
         windows.equalized_odds_difference_ci_low > thresholds.equalized_odds_bound as is_breach,
+        windows.n_predictions,
+        windows.n_labeled
+    from windows
+    cross join thresholds
+    union all
+    select
+        windows.window_kind,
+        windows.window_date,
+        windows.model_name,
+        windows.model_version,
+        windows.attribute,
+        'estimated_equalized_odds' as check_name,
+        windows.estimated_equalized_odds_difference as observed_value,
+        windows.estimated_equalized_odds_difference_low as ci_low,
+        windows.estimated_equalized_odds_difference_high as ci_high,
+        thresholds.equalized_odds_bound as bound,
+        windows.estimated_equalized_odds_difference_low > thresholds.equalized_odds_bound
+            as is_breach,
         windows.n_predictions,
         windows.n_labeled
     from windows
