@@ -15,10 +15,25 @@ from orchestration.assets.calibration import compute_calibrations
 from orchestration.assets.drift import compute_drift_tests
 from orchestration.dbt_runner import run_dbt
 from orchestration.raw_contract import init_warehouse
-from orchestration.warehouse import Warehouse, WarehouseConfig
+from orchestration.warehouse import Warehouse, WarehouseConfig, relation_names
 
 # What reads the Python steps' tables: built after them, as the monitoring job does.
 AFTER_PYTHON_STEPS = ("source:raw.drift_tests+", "source:raw.score_calibration+")
+# The relation the calibration step reads (orchestration/assets/calibration.py).
+CALIBRATION_INPUT = ("intermediate", "int_validation_scores_labelled")
+
+
+def after_python_steps(select: Sequence[str]) -> list[str]:
+    """The second dbt step: what reads the Python steps' tables, within the selection (each
+    selector intersected with each step's descendants) when there is one."""
+    if not select:
+        return list(AFTER_PYTHON_STEPS)
+    return [f"{step},{chosen}" for step in AFTER_PYTHON_STEPS for chosen in select]
+
+
+def has_relation(warehouse: Warehouse, schema: str, name: str) -> bool:
+    with warehouse.connect() as conn:
+        return name in relation_names(conn, schema)
 
 
 def build_warehouse(config: WarehouseConfig, *, full_refresh: bool = False,
@@ -27,9 +42,9 @@ def build_warehouse(config: WarehouseConfig, *, full_refresh: bool = False,
     """dbt build, drift tests and calibrations, dbt build of what reads them; returns the
     drift tests computed.
 
-    select: dbt selectors for the first dbt step (default: the whole project); the second step
-    always builds everything downstream of raw.drift_tests and raw.score_calibration. Raises
-    DbtError when dbt fails.
+    select: dbt selectors (default: the whole project); what of them reads raw.drift_tests or
+    raw.score_calibration is built in the second step. The calibration step runs when the
+    selection built its input (always without one). Raises DbtError when dbt fails.
     """
     warehouse = Warehouse(config)
     init_warehouse(warehouse)
@@ -38,7 +53,8 @@ def build_warehouse(config: WarehouseConfig, *, full_refresh: bool = False,
     run_dbt(["build", *refresh, *chosen, "--exclude", *AFTER_PYTHON_STEPS], config,
             target_path=target_path, capture=capture)
     tests = compute_drift_tests(warehouse)
-    compute_calibrations(warehouse)
-    run_dbt(["build", *refresh, "--select", *AFTER_PYTHON_STEPS], config,
+    if not select or has_relation(warehouse, *CALIBRATION_INPUT):
+        compute_calibrations(warehouse)
+    run_dbt(["build", *refresh, "--select", *after_python_steps(select)], config,
             target_path=target_path, capture=capture)
     return len(tests)

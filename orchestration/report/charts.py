@@ -177,6 +177,13 @@ def parity_chart(attribute: str, fairness: pd.DataFrame, parity: pd.DataFrame | 
                 marker={"color": [PASS if p else FAIL for p in passes], "size": 7},
                 customdata=passes.map({True: "passes", False: "fails"}),
                 hovertemplate="%{x|%Y-%m-%d}: %{y:.3f} (%{customdata})"), row=row, col=1)
+        if "estimated_equalized_odds_difference" in days:
+            # known the day of the predictions, before the labels the line above waits for
+            fig.add_trace(go.Scatter(
+                x=days["window_date"], y=days["estimated_equalized_odds_difference"],
+                mode="lines", line={"dash": "dot"},
+                name=label(version, versions, "equalized odds estimated without labels")),
+                row=3, col=1)
     # after the traces: plotly leaves shapes out of a subplot that is still empty
     if four_fifths_bound is not None:
         fig.add_hrect(y0=four_fifths_bound, y1=1, fillcolor=PASS, opacity=0.08, line_width=0,
@@ -203,3 +210,28 @@ def auc_chart(performance: pd.DataFrame) -> str:
     fig.update_yaxes(title="ROC AUC")
     fig.update_layout(title="AUC on labelled traffic against the validation AUC at training")
     return figure_html(fig, "chart-auc", height=320)
+
+
+def estimate_chart(estimates: pd.DataFrame) -> str:
+    """The ROC AUC estimated without labels with its sampling band, against the AUC realized
+    on the labels that arrived."""
+    fig = make_subplots(rows=1, cols=1)
+    rows = by_day(estimates)
+    versions = rows["model_version"].nunique()
+    for version, days in rows.groupby("model_version"):
+        _band(fig, days["window_date"], days["estimated_roc_auc_low"],
+              days["estimated_roc_auc_high"], 1)
+        fig.add_trace(go.Scatter(x=days["window_date"], y=days["estimated_roc_auc"],
+                                 mode="lines+markers",
+                                 name=label(version, versions, "estimated AUC (no labels)"),
+                                 customdata=days[["n_predictions"]],
+                                 hovertemplate="%{x|%Y-%m-%d}: estimated AUC %{y:.3f} "
+                                               "from %{customdata[0]} predictions"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=days["window_date"], y=days["realized_roc_auc"],
+                                 mode="lines", line={"dash": "dash"},
+                                 name=label(version, versions, "realized AUC (labels)")),
+                      row=1, col=1)
+    fig.update_yaxes(title="ROC AUC")
+    fig.update_layout(title="AUC estimated from the calibrated scores, before the labels, "
+                            "against the AUC of the labels that arrived")
+    return figure_html(fig, "chart-estimated-auc", height=320)

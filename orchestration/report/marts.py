@@ -19,6 +19,7 @@ REPORT_MARTS = (
     "fairness_summary",
     "fairness_alerts",
     "model_performance",
+    "performance_estimates",
     "kpi_alerts",
     "schema_conformance",
     "promotion_decisions",

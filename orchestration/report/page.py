@@ -116,7 +116,11 @@ def parity_body(frames: Frames) -> str:
 def performance_body(frames: Frames) -> str:
     performance = present(frames, "model_performance")
     chart = charts.auc_chart(performance) if performance is not None else ""
-    return chart + sortable_table(performance, caption="model performance by day")
+    estimates = present(frames, "performance_estimates")
+    estimated = charts.estimate_chart(estimates) if estimates is not None else ""
+    return (chart + sortable_table(performance, caption="model performance by day")
+            + estimated + sortable_table(estimates, caption="performance estimated without "
+                                                            "labels (marts.performance_estimates)"))
 
 
 def render_report(frames: Frames, *, generated_at: dt.datetime) -> str:
