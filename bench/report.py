@@ -188,7 +188,8 @@ def write_readme(results_dir: Path, readme: Path) -> None:
     if findings.exists():
         parts.append(findings.read_text())
     # Benchmarks of their own (bench.api_load) keep their section in a file of their own.
-    for section in ("spark-build.md", "drift-alarms.md", "api-load.md"):
+    for section in ("spark-build.md", "drift-alarms.md", "label-free.md", "cbpe-nannyml.md",
+                    "api-load.md"):
         if (results_dir / section).exists():
             parts.append((results_dir / section).read_text())
     readme.write_text("\n".join(parts).rstrip() + "\n")

@@ -21,7 +21,13 @@ from orchestration.assets.keys import REASON_TAG, TRIGGER_TAG
 from orchestration.jobs import MONITORING_JOB, REGISTRY_MARTS_JOB, RETRAINING_JOB, SIMULATION_JOB
 from orchestration.seed_config import thresholds
 from orchestration.sensors import DECISION_SENSORS, SENSORS
-from orchestration.story_lines import decision_lines, drift_periods, first_alert_day, parity_lines
+from orchestration.story_lines import (
+    decision_lines,
+    drift_periods,
+    fairness_alert_lines,
+    first_alert_day,
+    parity_lines,
+)
 from orchestration.warehouse import Warehouse
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s - %(message)s"
@@ -84,6 +90,7 @@ class Story:
 
     drift_by_day: pd.DataFrame
     parity: pd.DataFrame | None = None
+    fairness_alerts: pd.DataFrame | None = None
     four_fifths_bound: float = 0.8
     triggers: list[str] = field(default_factory=list)
     decisions: pd.DataFrame | None = None
@@ -98,6 +105,8 @@ class Story:
         if self.parity is not None:
             lines += parity_lines(self.parity, first_alert_day(self.drift_by_day),
                                   self.four_fifths_bound)
+        if self.fairness_alerts is not None:
+            lines += fairness_alert_lines(self.fairness_alerts)
         lines.append("retraining triggers: " + ("; ".join(self.triggers) if self.triggers
                                                  else "none fired, no retraining"))
         checks = self.checks if self.checks is not None else pd.DataFrame(
@@ -166,6 +175,7 @@ def run_story(defs: dg.Definitions, wh: Warehouse, *, instance: dg.DagsterInstan
         story.checks = read_frame(wh, "select * from marts.promotion_gate_checks "
                                       "order by evaluation_id, check_name")
     story.parity = production_parity(wh)
+    story.fairness_alerts = production_fairness_alerts(wh)
     story.four_fifths_bound = thresholds(wh.config.project_dir)["four_fifths_ratio"]
     timings["total"] = time.perf_counter() - started
     return story
@@ -186,6 +196,13 @@ def production_parity(wh: Warehouse) -> pd.DataFrame:
     return read_frame(wh, "select window_date, model_version, attribute, "
                           "demographic_parity_ratio from marts.fairness_summary "
                           "where demographic_parity_ratio is not null order by window_date")
+
+
+def production_fairness_alerts(wh: Warehouse) -> pd.DataFrame:
+    """marts.fairness_alerts: the day windows of the versions that served traffic."""
+    return read_frame(wh, "select window_date, attribute, check_name "
+                          "from marts.fairness_alerts where window_kind = 'day' "
+                          "order by window_date, attribute, check_name")
 
 
 def production_drift(wh: Warehouse) -> pd.DataFrame:

@@ -78,6 +78,28 @@ def parity_lines(parity: pd.DataFrame, split_day: object | None, bound: float) -
     return lines
 
 
+# The checks of marts.fairness_alerts the story names, in the order it names them.
+ALERT_CHECKS = {"estimated_equalized_odds": "equalized odds estimated without labels",
+                "equalized_odds": "equalized odds on labels",
+                "four_fifths": "four-fifths ratio"}
+
+
+def fairness_alert_lines(alerts: pd.DataFrame) -> list[str]:
+    """Per attribute and check of production's day windows: the first day the whole interval
+    (band) was past the bound, and how many days it was.
+
+    alerts: marts.fairness_alerts rows (window_date, attribute, check_name), day windows."""
+    if alerts.empty:
+        return ["fairness alerts of production: none (no gap wholly past its bound)"]
+    lines = ["fairness alerts of production (whole interval past the bound, first day):"]
+    for attribute, rows in alerts.groupby("attribute", sort=True):
+        parts = [f"{label} {rows.loc[rows['check_name'] == check, 'window_date'].min()} "
+                 f"({int((rows['check_name'] == check).sum())} days)"
+                 for check, label in ALERT_CHECKS.items() if (rows["check_name"] == check).any()]
+        lines.append(f"  {attribute}: " + "; ".join(parts))
+    return lines
+
+
 def check_line(check: dict) -> str:
     """One gate check: verdict, point [interval] vs bound, production on the same rows."""
     verdict = "passed" if check.get("passed") else (

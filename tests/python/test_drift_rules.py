@@ -11,6 +11,7 @@ from rawdata import fresh_warehouse, write_raw
 from test_incremental_sequences import assert_match_oracle, monitoring_build, project_copy
 from test_monitoring_marts import raw_frames, read_marts
 
+from orchestration.dbt_runner import run_dbt
 from orchestration.warehouse import WarehouseConfig
 
 # One feature per test, and two left to `auto`; raw_frames' v1 reference has 400 rows and v2's
@@ -68,3 +69,23 @@ def test_each_feature_gets_its_drift_test_and_the_alert_waits_for_a_second_day(
     after = read_marts(warehouse)
     assert_match_oracle(after, frames, project)
     assert (after["feature_drift"]["is_drift_alert"] == after["feature_drift"]["is_drifted"]).all()
+
+
+
+def test_a_monitoring_threshold_removed_from_the_seed_stops_the_build(duckdb_config,
+                                                                      dbt_target_path, tmp_path):
+    """Without wasserstein_threshold the Wasserstein test would never drift: the build fails
+    on the singular test naming it instead of monitoring with a rule that cannot fire."""
+    project = project_copy(tmp_path / "project")
+    frame = pd.read_csv(project / "seeds" / "thresholds.csv", keep_default_na=False, dtype=str)
+    frame[~frame["threshold_name"].isin(["wasserstein_threshold",
+                                         "performance_estimate_band_sigmas"])].to_csv(
+        project / "seeds" / "thresholds.csv", index=False)
+    select = ["build", "--select", "thresholds", "configuration_monitoring_thresholds_are_set"]
+    for project_dir, fails in ((str(project), True), (duckdb_config.project_dir, False)):
+        config = WarehouseConfig(**{**duckdb_config.__dict__, "project_dir": project_dir})
+        fresh_warehouse(config)
+        proc = run_dbt(select, config, target_path=dbt_target_path, capture=True, check=False)
+        assert (proc.returncode != 0) == fails, proc.stdout[-3000:]
+        # the repository's seed has every threshold: the same build passes
+        assert ("FAIL 2 configuration_monitoring_thresholds_are_set" in proc.stdout) == fails

@@ -12,6 +12,7 @@ from orchestration.story_lines import (
     check_line,
     decision_lines,
     drift_periods,
+    fairness_alert_lines,
     first_alert_day,
     interval,
     number,
@@ -94,3 +95,19 @@ def test_a_decision_names_its_method_the_version_it_answers_and_production_s_way
     assert "(naive) vs" in decision_lines({**passing, "production_failed_checks": np.nan}, [],
                                           {"training_method": "naive",
                                            "answers_version": np.nan})[0]
+
+
+def test_fairness_alerts_first_day_and_count_per_check():
+    alerts = pd.DataFrame({
+        "window_date": [DAY[1], DAY[2], DAY[3], DAY[4], DAY[5], DAY[3]],
+        "attribute": ["sex"] * 5 + ["age"],
+        "check_name": ["estimated_equalized_odds", "estimated_equalized_odds",
+                       "estimated_equalized_odds", "equalized_odds", "four_fifths",
+                       "four_fifths"]})
+    assert fairness_alert_lines(alerts) == [
+        "fairness alerts of production (whole interval past the bound, first day):",
+        "  age: four-fifths ratio 2024-01-04 (1 days)",
+        "  sex: equalized odds estimated without labels 2024-01-02 (3 days); equalized odds on "
+        "labels 2024-01-05 (1 days); four-fifths ratio 2024-01-06 (1 days)"]
+    assert fairness_alert_lines(alerts.iloc[:0]) == [
+        "fairness alerts of production: none (no gap wholly past its bound)"]

@@ -1,0 +1,32 @@
+-- Every threshold a monitoring rule reads is in seeds/thresholds.csv with a value: a missing
+-- row would not fail a comparison, it would make it null, and the rule would never fire (a
+-- Wasserstein test with no threshold never drifts). A row returned is a threshold to restore.
+-- drift_fdr_level may be empty (raw p-values then), and the consecutive-window counts default
+-- to 1; the promotion gate's thresholds block the gate itself when missing (macros/gate).
+with required as (
+    {%- set names = ['drift_alpha', 'drift_effect_size', 'drift_share_warning',
+                     'drift_share_alert', 'psi_alert', 'wasserstein_threshold',
+                     'jensenshannon_threshold', 'hellinger_threshold',
+                     'auto_drift_max_reference_rows', 'four_fifths_ratio',
+                     'equalized_odds_bound', 'min_group_size',
+                     'performance_estimate_band_sigmas', 'bootstrap_resamples',
+                     'bootstrap_interval_level', 'bootstrap_seed', 'kpi_drop_ratio',
+                     'conformance_rate_target'] %}
+    {%- for name in names %}
+    select '{{ name }}' as threshold_name
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+thresholds as (
+    select * from {{ ref('thresholds') }}
+)
+
+select required.threshold_name
+from required
+left join thresholds
+    on required.threshold_name = thresholds.threshold_name
+    and thresholds.threshold_value is not null
+where thresholds.threshold_name is null
