@@ -244,7 +244,7 @@ def markdown(report: dict[str, Any], days: pd.DataFrame) -> str:
             + ", ".join(f"{metric} {number(value)}" for metric, value
                         in calibration["unforced_max_abs_difference"].items()) + ".")
     lines = [
-        f"# Vigie's performance estimates against NannyML's CBPE "
+        f"## Vigie's performance estimates against NannyML's CBPE "
         f"({report['model']} {report['version']})",
         "",
         f"`{report['command']}`",
@@ -260,7 +260,7 @@ def markdown(report: dict[str, Any], days: pd.DataFrame) -> str:
         f"between NannyML's calibrated probability and Vigie's (raw.score_calibration) on the "
         f"analysis scores: {number(calibration['max_abs_difference_from_vigie_map'])}.",
         "",
-        "## Summary (absolute difference, Vigie − NannyML)",
+        "### Summary (absolute difference, Vigie − NannyML)",
         "",
         "| metric | days | max | mean | Vigie band width (mean) | NannyML band width (mean) |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -270,7 +270,7 @@ def markdown(report: dict[str, Any], days: pd.DataFrame) -> str:
                      f"| {number(row['mean_abs_difference'])} "
                      f"| {number(row['vigie_mean_band_width'])} "
                      f"| {number(row['nannyml_mean_band_width'])} |")
-    lines += ["", "## Per day (Vigie / NannyML / |difference|)", "",
+    lines += ["", "### Per day (Vigie / NannyML / |difference|)", "",
               "| window_date | n | " + " | ".join(METRICS) + " |",
               "| --- | ---: | " + " | ".join("---" for _ in METRICS) + " |"]
     for row in days.itertuples(index=False):
@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{args.out}.json").write_text(json.dumps(json_ready(report), indent=2) + "\n")
     Path(f"{args.out}.md").write_text(markdown(report, days))
-    print(markdown(report, days).split("## Per day")[0])
+    print(markdown(report, days).split("### Per day")[0])
     return 0
 
 

@@ -30,48 +30,68 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from bench.__main__ import RESULTS_DIR, log, machine
 from bench.drift_alarms import START, copy_project, vigie
 
 SCENARIOS = ("migration", "clean")
-# The first day of each signal per attribute, from the marts.
+# Per attribute of the production version: the first day from :since each signal is past the
+# bound, and on how many days before :since and from it it was, from the marts.
+SIGNALS = {
+    "estimate": "not passes_estimated_equalized_odds",
+    "estimate_band": "check_name = 'estimated_equalized_odds' and window_kind = 'day'",
+    "labels": "not passes_equalized_odds",
+    "labels_interval": "check_name = 'equalized_odds' and window_kind = 'day'",
+    "labels_interval_7d": "check_name = 'equalized_odds' and window_kind = '7d'",
+}
 FIRST_DAYS_SQL = """
 with production as (
     select model_version from marts.drift_summary
     group by model_version order by count(*) desc limit 1
 ),
-summary as (
-    select * from marts.fairness_summary
+days as (
+    select summary.window_date, summary.attribute, {summary_flags}
+    from marts.fairness_summary as summary
     where model_version in (select model_version from production)
 ),
 alerts as (
-    select * from marts.fairness_alerts
+    select window_date, attribute, {alert_flags}
+    from marts.fairness_alerts
     where model_version in (select model_version from production)
+),
+flags as (
+    select * from days
+    union all
+    select * from alerts
 )
-select
-    summary.attribute,
-    min(case when not passes_estimated_equalized_odds then window_date end)
-        as estimate_past_bound,
-    (select min(window_date) from alerts where alerts.attribute = summary.attribute
-        and check_name = 'estimated_equalized_odds') as estimate_band_past_bound,
-    min(case when not passes_equalized_odds then window_date end) as labelled_past_bound,
-    (select min(window_date) from alerts where alerts.attribute = summary.attribute
-        and check_name = 'equalized_odds' and window_kind = 'day') as labelled_interval_past_bound,
-    (select min(window_date) from alerts where alerts.attribute = summary.attribute
-        and check_name = 'equalized_odds' and window_kind = '7d')
-        as labelled_7d_interval_past_bound,
-    sum(case when not passes_estimated_equalized_odds then 1 else 0 end) as estimate_days_past,
-    (select count(*) from alerts where alerts.attribute = summary.attribute
-        and check_name = 'estimated_equalized_odds') as estimate_band_days_past,
-    sum(case when not passes_equalized_odds then 1 else 0 end) as labelled_days_past,
-    (select count(*) from alerts where alerts.attribute = summary.attribute
-        and check_name = 'equalized_odds' and window_kind = 'day') as labelled_interval_days_past,
-    count(*) as days
-from summary
-group by summary.attribute
-order by summary.attribute
+select attribute, {first_days}, {counts}, count(distinct window_date) as days
+from flags
+group by attribute
+order by attribute
 """
+
+
+def first_days_sql(since: dt.date) -> str:
+    summary = ", ".join(f"case when {rule} then 1 else 0 end as {name}"
+                        for name, rule in SIGNALS.items() if "check_name" not in rule)
+    summary += ", " + ", ".join(f"0 as {name}" for name, rule in SIGNALS.items()
+                                if "check_name" in rule)
+    alert = ", ".join(f"0 as {name}" for name, rule in SIGNALS.items()
+                      if "check_name" not in rule)
+    alert += ", " + ", ".join(f"case when {rule} then 1 else 0 end as {name}"
+                              for name, rule in SIGNALS.items() if "check_name" in rule)
+    day = f"date '{since.isoformat()}'"
+    first = ", ".join(f"min(case when {name} = 1 and window_date >= {day} then window_date end)"
+                      f" as {name}_first" for name in SIGNALS)
+    counts = ", ".join(
+        f"sum(case when {name} = 1 and window_date < {day} then 1 else 0 end) as {name}_before, "
+        f"sum(case when {name} = 1 and window_date >= {day} then 1 else 0 end) as {name}_from"
+        for name in SIGNALS)
+    return FIRST_DAYS_SQL.format(summary_flags=summary, alert_flags=alert, first_days=first,
+                                 counts=counts)
+
+
 # When each day's labels arrived (the latest label of each prediction).
 LABEL_ARRIVAL_SQL = """
 select
@@ -86,36 +106,56 @@ group by 1
 """
 
 
+def _plain(value: Any) -> Any:
+    """A value of the marts' frame as JSON: None, a whole count as int, a day as ISO text."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float | int) or hasattr(value, "item") and not hasattr(value, "date"):
+        number = value.item() if hasattr(value, "item") else value
+        return int(number) if float(number).is_integer() else number
+    return _iso(value)
+
+
 def _iso(value: Any) -> Any:
+    """A date or timestamp as its ISO day; anything else as it is."""
+    if isinstance(value, dt.datetime):  # pandas' Timestamp too
+        return value.date().isoformat()
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def run_scenario(scenario: str, folder: Path, days: int, per_day: int) -> dict[str, Any]:
-    if folder.exists():
-        shutil.rmtree(folder)
-    project = copy_project(folder / "project")
-    env = dict(os.environ, VIGIE_TARGET="duckdb", VIGIE_PROJECT_DIR=str(project),
-               VIGIE_DUCKDB_PATH=str(folder / "vigie.duckdb"),
-               VIGIE_MODEL_STORE=str(folder / "models"), DBT_TARGET_PATH=str(folder / "target"),
-               DBT_LOG_PATH=str(folder / "logs"))
-    out = folder / "vigie.out"
-    log(f"   {scenario}: simulate {days} days × {per_day:,}, then build")
-    vigie(["simulate", "--days", str(days), "--per-day", str(per_day), "--scenario", scenario,
-           "--seed", "7", "--start-date", START.isoformat()], env, out)
-    vigie(["build"], env, out)
+def run_scenario(scenario: str, folder: Path, days: int, per_day: int, *,
+                 reuse: bool = False) -> dict[str, Any]:
+    """Simulate and build the scenario in `folder` (or, with `reuse`, read the warehouse an
+    earlier run left there), and read the first days of each signal."""
+    if not reuse:
+        if folder.exists():
+            shutil.rmtree(folder)
+        project = copy_project(folder / "project")
+        env = dict(os.environ, VIGIE_TARGET="duckdb", VIGIE_PROJECT_DIR=str(project),
+                   VIGIE_DUCKDB_PATH=str(folder / "vigie.duckdb"),
+                   VIGIE_MODEL_STORE=str(folder / "models"),
+                   DBT_TARGET_PATH=str(folder / "target"), DBT_LOG_PATH=str(folder / "logs"))
+        out = folder / "vigie.out"
+        log(f"   {scenario}: simulate {days} days × {per_day:,}, then build")
+        vigie(["simulate", "--days", str(days), "--per-day", str(per_day), "--scenario",
+               scenario, "--seed", "7", "--start-date", START.isoformat()], env, out)
+        vigie(["build"], env, out)
+    since = START + dt.timedelta(days=days // 2) if scenario == "migration" else START
     with duckdb.connect(str(folder / "vigie.duckdb"), read_only=True) as conn:
-        first = conn.execute(FIRST_DAYS_SQL).df()
+        first = conn.execute(first_days_sql(since)).df()
         arrivals = conn.execute(LABEL_ARRIVAL_SQL).df().set_index("window_date")
     attributes = {}
     for row in first.to_dict("records"):
-        labelled = row["labelled_interval_past_bound"]
-        arrival = arrivals.loc[labelled] if labelled is not None and labelled in arrivals.index \
-            else None
+        labelled = row["labels_interval_first"]
+        arrival = (arrivals.loc[labelled]
+                   if labelled is not None and not pd.isna(labelled) and labelled in arrivals.index
+                   else None)
         attributes[row.pop("attribute")] = {
-            **{k: _iso(v) if not hasattr(v, "item") else v.item() for k, v in row.items()},
-            "labelled_interval_day_median_label": None if arrival is None
+            **{k: _plain(v) for k, v in row.items()},
+            "since": since.isoformat(),
+            "labels_interval_first_median_label": None if arrival is None
             else _iso(arrival["median_label"]),
-            "labelled_interval_day_last_label": None if arrival is None
+            "labels_interval_first_last_label": None if arrival is None
             else _iso(arrival["last_label"])}
     return attributes
 
@@ -129,37 +169,42 @@ def _days_between(start: str | None, end: str | None) -> str:
 def markdown(result: dict[str, Any]) -> str:
     migration, clean = result["scenarios"]["migration"], result["scenarios"]["clean"]
     load = " / ".join(f"{x:.2f}" for x in result["machine"]["load_average_at_start"])
+    since = next(iter(migration.values()))["since"]
     lines = [
         "## Fairness before the labels (`python -m bench.label_free`)\n",
         f"{result['days']} days × {result['per_day']:,} predictions from {result['start_date']}"
-        f" (seed 7), production version only; equalized_odds_bound 0.1, bands ± 3 standard "
-        f"errors, bootstrap intervals 95 %. Load average at start {load}.\n",
-        "**migration** (the incident starts on day 31): the first day each signal is past the "
-        "bound. A label-free signal is known at the end of its day; a labelled one waits for "
-        "that day's labels (3 to 20 days), so it is shown with the day half of them and all "
-        "of them had arrived.\n",
-        "| attribute | estimate past bound | estimate's band past bound | labels: point past "
-        "bound | labels: interval past bound (day) | its labels half in / all in | labels: "
-        "interval past bound (7 days) | days earlier (band vs interval, all labels in) |",
+        f" (seed 7), production version only; equalized_odds_bound 0.1, estimate bands ± 3 "
+        f"standard errors, bootstrap intervals 95 %. Load average at start {load}.\n",
+        f"**migration**: the incident starts on {since}. For each signal, the first day from "
+        "then that it is past the bound, and (in brackets) on how many of the days before the "
+        "incident it already was. A label-free signal is known at the end of its day; a "
+        "labelled one waits for the day's labels (3 to 20 days later): the day half of them "
+        "and all of them had arrived are shown.\n",
+        "| attribute | estimate | estimate's band | labels: point | labels: interval (day) | "
+        "its labels half in / all in | labels: interval (7 days) | band ahead of the labels' "
+        "interval, all labels in (days) |",
         "|---|---|---|---|---|---|---|---:|"]
+
+    def first(row: dict, name: str) -> str:
+        return f"{row[name + '_first'] or 'never'} ({row[name + '_before']})"
+
     for attribute, row in migration.items():
-        band, labels_in = row["estimate_band_past_bound"], row["labelled_interval_day_last_label"]
+        band, labels_in = row["estimate_band_first"], row["labels_interval_first_last_label"]
         lines.append(
-            f"| {attribute} | {row['estimate_past_bound'] or 'never'} | {band or 'never'} | "
-            f"{row['labelled_past_bound'] or 'never'} | "
-            f"{row['labelled_interval_past_bound'] or 'never'} | "
-            f"{row['labelled_interval_day_median_label'] or '–'} / {labels_in or '–'} | "
-            f"{row['labelled_7d_interval_past_bound'] or 'never'} | "
-            f"{_days_between(band, labels_in)} |")
-    lines += ["", "**clean** (no incident: every day past the bound is a false alarm), days of "
-                  f"{next(iter(clean.values()))['days']}:\n",
-              "| attribute | estimate past bound | estimate's band past bound | labels: point "
-              "past bound | labels: interval past bound |",
-              "|---|---:|---:|---:|---:|"]
+            f"| {attribute} | {first(row, 'estimate')} | {first(row, 'estimate_band')} | "
+            f"{first(row, 'labels')} | {first(row, 'labels_interval')} | "
+            f"{row['labels_interval_first_median_label'] or '–'} / {labels_in or '–'} | "
+            f"{first(row, 'labels_interval_7d')} | {_days_between(band, labels_in)} |")
+    lines += ["", "**clean** (no incident): days past the bound, of "
+                  f"{next(iter(clean.values()))['days']}. What v1 does to a group every day "
+                  "shows here as well as noise.\n",
+              "| attribute | estimate | estimate's band | labels: point | labels: interval "
+              "(day) | labels: interval (7 days) |",
+              "|---|---:|---:|---:|---:|---:|"]
     for attribute, row in clean.items():
-        lines.append(f"| {attribute} | {row['estimate_days_past']} | "
-                     f"{row['estimate_band_days_past']} | {row['labelled_days_past']} | "
-                     f"{row['labelled_interval_days_past']} |")
+        lines.append(f"| {attribute} | {row['estimate_from']} | {row['estimate_band_from']} | "
+                     f"{row['labels_from']} | {row['labels_interval_from']} | "
+                     f"{row['labels_interval_7d_from']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -168,6 +213,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--per-day", type=int, default=1000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/vigie-bench-label-free"))
+    parser.add_argument("--reuse", action="store_true",
+                        help="read the warehouses an earlier run left in --workdir")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"days": args.days, "per_day": args.per_day,
                               "start_date": START.isoformat(), "machine": machine(),
@@ -175,7 +222,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                   timespec="seconds"), "scenarios": {}}
     for scenario in SCENARIOS:
         result["scenarios"][scenario] = run_scenario(scenario, args.workdir / scenario,
-                                                     args.days, args.per_day)
+                                                     args.days, args.per_day, reuse=args.reuse)
     text = markdown(result)
     (RESULTS_DIR / "label-free.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS_DIR / "label-free.md").write_text(text)

@@ -80,7 +80,9 @@ class FairnessAlert(BaseModel):
     window_kind: str = Field(description="day, or 7d (the 7 days ending on window_date).")
     window_date: dt.date
     attribute: str
-    check_name: str = Field(description="four_fifths or equalized_odds.")
+    check_name: str = Field(description="four_fifths, equalized_odds, or "
+                                        "estimated_equalized_odds (estimated without labels, "
+                                        "its sampling band as the interval).")
     observed_value: float | None
     ci_low: float
     ci_high: float
