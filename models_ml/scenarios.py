@@ -17,7 +17,8 @@ from models_ml.credit_model import (
     german_as_reference,
 )
 
-SCENARIOS: tuple[str, ...] = ("clean", "gradual", "sudden", "migration", "concept")
+SCENARIOS: tuple[str, ...] = ("clean", "gradual", "sudden", "migration", "concept",
+                               "correlation")
 # Valid ranges of the numeric features, as in seeds/feature_schema.csv (min_value, max_value).
 NUMERIC_RANGES: dict[str, tuple[float, float]] = {
     "age": (18, 100),
@@ -178,7 +179,21 @@ def jitter_features(
     frame["duration"] = np.clip(duration, *NUMERIC_RANGES["duration"]).astype(np.int64)
     frame["age"] = np.clip(age, *NUMERIC_RANGES["age"]).astype(np.int64)
     frame["job"] = np.clip(frame["job"].to_numpy(dtype=np.int64), *NUMERIC_RANGES["job"])
+    if scenario == "correlation" and after_shift:
+        frame["credit_amount"] = against(frame["credit_amount"].to_numpy(),
+                                         frame["duration"].to_numpy())
     return frame
+
+
+def against(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """`values` rearranged so that the row with the longest `order` gets the smallest value:
+    the same values (each feature's distribution is unchanged), their correlation with `order`
+    reversed. In the German data the longer loans are the larger ones; after the `correlation`
+    scenario's shift the longest get the smallest amounts, which only the joint distribution
+    shows."""
+    rearranged = np.empty_like(values)
+    rearranged[np.argsort(order, kind="stable")] = np.sort(values)[::-1]
+    return rearranged
 
 
 def migrated_keep_probability(features: pd.DataFrame, defaulted: np.ndarray) -> np.ndarray:

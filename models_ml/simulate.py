@@ -147,7 +147,7 @@ def iter_simulated_days(
     for name, value in (("days", days), ("per_day", per_day)):
         if not isinstance(value, int | np.integer) or value <= 0:
             raise ValueError(ERROR_POSITIVE.format(name=name, value=value))
-    if scenario in ("sudden", "migration", "concept"):
+    if scenario in ("sudden", "migration", "concept", "correlation"):
         shift_day = days // 2 if shift_day is None else shift_day
         if not 0 <= shift_day <= days:
             raise ValueError(ERROR_SHIFT_DAY.format(days=days, value=shift_day))

@@ -1,10 +1,11 @@
 """`vigie build`: the steps of Dagster's monitoring job, in its order, without Dagster.
 
-dbt builds everything that does not read raw.drift_tests or raw.score_calibration (its snapshot
-of the predictions first), the KS / chi-square step tests the days that need it and the
-calibration step fits the versions that need it, then dbt builds what reads them
-(feature_drift, drift_summary, the label-free estimates, fairness_summary and what follows,
-with their tests), so the command line and `dagster dev` give the same marts.
+dbt builds everything that does not read the Python steps' raw tables (its snapshot of the
+predictions first); the KS / chi-square step tests the days that need it, the calibration step
+fits the versions that need it and the domain classifier trains on the days that need it; then
+dbt builds what reads them (feature_drift, drift_summary, multivariate_drift, the label-free
+estimates, fairness_summary and what follows, with their tests), so the command line and
+`dagster dev` give the same marts.
 """
 
 from __future__ import annotations
@@ -13,14 +14,18 @@ from collections.abc import Sequence
 
 from orchestration.assets.calibration import compute_calibrations
 from orchestration.assets.drift import compute_drift_tests
+from orchestration.assets.multivariate import compute_domain_classifiers
 from orchestration.dbt_runner import run_dbt
 from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse, WarehouseConfig, relation_names
 
 # What reads the Python steps' tables: built after them, as the monitoring job does.
-AFTER_PYTHON_STEPS = ("source:raw.drift_tests+", "source:raw.score_calibration+")
-# The relation the calibration step reads (orchestration/assets/calibration.py).
+AFTER_PYTHON_STEPS = ("source:raw.drift_tests+", "source:raw.score_calibration+",
+                      "source:raw.domain_classifier_scores+",
+                      "source:raw.domain_classifier_importance+")
+# The relations the calibration and domain classifier steps start from.
 CALIBRATION_INPUT = ("intermediate", "int_validation_scores_labelled")
+DOMAIN_CLASSIFIER_INPUT = ("intermediate", "int_multivariate_drift_required")
 
 
 def after_python_steps(select: Sequence[str]) -> list[str]:
@@ -55,6 +60,8 @@ def build_warehouse(config: WarehouseConfig, *, full_refresh: bool = False,
     tests = compute_drift_tests(warehouse)
     if not select or has_relation(warehouse, *CALIBRATION_INPUT):
         compute_calibrations(warehouse)
+    if not select or has_relation(warehouse, *DOMAIN_CLASSIFIER_INPUT):
+        compute_domain_classifiers(warehouse)
     run_dbt(["build", *refresh, "--select", *after_python_steps(select)], config,
             target_path=target_path, capture=capture)
     return len(tests)

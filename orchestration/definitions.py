@@ -16,6 +16,7 @@ from orchestration.assets.dbt import build_dbt_assets, vigie_dbt_project
 from orchestration.assets.decision import build_promotion_decision
 from orchestration.assets.drift import build_drift_asset
 from orchestration.assets.evaluation import candidate_evaluation
+from orchestration.assets.multivariate import build_domain_classifier_asset
 from orchestration.assets.promotion import production_model
 from orchestration.assets.raw import simulated_traffic
 from orchestration.assets.training import candidate_model
@@ -54,13 +55,15 @@ def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: boo
                                model("int_feature_values_typed"),
                                model("int_reference_values_typed")])
     calibration = build_calibration_asset([model("int_validation_scores_labelled")])
+    domain_classifier = build_domain_classifier_asset([model("int_multivariate_drift_required"),
+                                                       model("int_feature_values_typed")])
     decision = build_promotion_decision([model("promotion_gate"),
                                          model("promotion_gate_checks")])
     gate = build_gate_checks()
     all_resources = {**default_resources(project), **(resources or {})}
     return dg.Definitions(
-        assets=[simulated_traffic, dbt, drift, calibration, candidate_model, candidate_evaluation,
-                decision, production_model],
+        assets=[simulated_traffic, dbt, drift, calibration, domain_classifier, candidate_model,
+                candidate_evaluation, decision, production_model],
         asset_checks=[gate],
         jobs=JOBS,
         sensors=[*SENSORS, *DECISION_SENSORS],

@@ -207,6 +207,43 @@ score_calibration = sa.Table(
     sa.PrimaryKeyConstraint("model_name", "model_version", "n_validation_rows", "point_index"),
 )
 
+# The domain classifier of a day × version (models_ml/multivariate.py): each sampled row's
+# out-of-fold score (side: baseline or current), keyed by the version's baseline (its first
+# days of production: baseline_key) and the day's prediction count; dbt computes its AUC
+# (marts.multivariate_drift).
+domain_classifier_scores = sa.Table(
+    "domain_classifier_scores",
+    metadata,
+    sa.Column("window_date", sa.Date, nullable=False),
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("baseline_key", sa.String, nullable=False),
+    sa.Column("n_predictions", sa.BigInteger, nullable=False),
+    sa.Column("side", sa.String, nullable=False),  # reference | current
+    sa.Column("row_id", sa.String, nullable=False),
+    sa.Column("fold", sa.Integer, nullable=False),
+    sa.Column("score", sa.Double, nullable=False),
+    sa.Column("computed_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("window_date", "model_name", "model_version", "baseline_key",
+                            "n_predictions", "side", "row_id"),
+)
+
+# Each feature's share of the domain classifier's gain, summed over its folds, per run.
+domain_classifier_importance = sa.Table(
+    "domain_classifier_importance",
+    metadata,
+    sa.Column("window_date", sa.Date, nullable=False),
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("baseline_key", sa.String, nullable=False),
+    sa.Column("n_predictions", sa.BigInteger, nullable=False),
+    sa.Column("feature_name", sa.String, nullable=False),
+    sa.Column("gain_share", sa.Double, nullable=False),
+    sa.Column("computed_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("window_date", "model_name", "model_version", "baseline_key",
+                            "n_predictions", "feature_name"),
+)
+
 # Mean |TreeSHAP| per feature for a model version, from LightGBM pred_contrib=True.
 feature_contributions = sa.Table(
     "feature_contributions",

@@ -15,6 +15,9 @@ RAW_TRAFFIC_KEYS = {table: dg.AssetKey(["raw", table]) for table in RAW_TRAFFIC_
 
 DRIFT_TESTS_KEY = dg.AssetKey(["drift", "ks_drift_tests"])
 SCORE_CALIBRATION_KEY = dg.AssetKey(["calibration", "score_calibration"])
+# The domain classifier's two raw tables, one step (orchestration/assets/multivariate.py).
+DOMAIN_CLASSIFIER_SCORES_KEY = dg.AssetKey(["drift", "domain_classifier_scores"])
+DOMAIN_CLASSIFIER_IMPORTANCE_KEY = dg.AssetKey(["drift", "domain_classifier_importance"])
 CANDIDATE_MODEL_KEY = dg.AssetKey(["training", "candidate_model"])
 CANDIDATE_EVALUATION_KEY = dg.AssetKey(["promotion", "candidate_evaluation"])
 PRODUCTION_MODEL_KEY = dg.AssetKey(["promotion", "production_model"])
@@ -30,6 +33,8 @@ DECISION_RECORD_KEY = dg.AssetKey(["promotion", "decision_record"])
 SOURCE_KEYS = {
     "drift_tests": DRIFT_TESTS_KEY,
     "score_calibration": SCORE_CALIBRATION_KEY,
+    "domain_classifier_scores": DOMAIN_CLASSIFIER_SCORES_KEY,
+    "domain_classifier_importance": DOMAIN_CLASSIFIER_IMPORTANCE_KEY,
     "evaluation_scores": CANDIDATE_EVALUATION_KEY,
     "feature_contributions": CANDIDATE_MODEL_KEY,
     **RAW_TRAFFIC_KEYS,
@@ -42,6 +47,7 @@ SOURCE_KEYS = {
 MODEL_GROUPS = {
     "feature_drift": DRIFT_GROUP,
     "drift_summary": DRIFT_GROUP,
+    "multivariate_drift": DRIFT_GROUP,
     "feature_importance": TRAINING_GROUP,
     "model_versions": TRAINING_GROUP,
     "stg_raw__feature_contributions": TRAINING_GROUP,

@@ -11,7 +11,8 @@ with required as (
                      'equalized_odds_bound', 'min_group_size',
                      'performance_estimate_band_sigmas', 'bootstrap_resamples',
                      'bootstrap_interval_level', 'bootstrap_seed', 'kpi_drop_ratio',
-                     'conformance_rate_target'] %}
+                     'conformance_rate_target', 'multivariate_auc_low', 'multivariate_baseline_days',
+                     'multivariate_auc_high'] %}
     {%- for name in names %}
     select '{{ name }}' as threshold_name
     {%- if not loop.last %}
