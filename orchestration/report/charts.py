@@ -48,6 +48,29 @@ def drift_share_chart(drift_summary: pd.DataFrame) -> str:
     return figure_html(fig, "chart-drift-share", height=300)
 
 
+def multivariate_chart(multivariate: pd.DataFrame) -> str:
+    """The domain classifier's AUC by day against its band: outside it, the day's joint
+    distribution of inputs is not the baseline's."""
+    fig = go.Figure()
+    days = by_day(multivariate)
+    versions = days["model_version"].nunique()
+    for version, rows in days.groupby("model_version"):
+        fig.add_trace(go.Scatter(
+            x=rows["window_date"], y=rows["domain_classifier_auc"], mode="lines+markers",
+            name=label(version, versions, "domain classifier AUC"),
+            customdata=rows[["top_features"]].fillna(""),
+            hovertemplate="%{x|%Y-%m-%d}: AUC %{y:.3f}, leans on %{customdata[0]}"))
+    bands = days[["auc_band_low", "auc_band_high"]].dropna().drop_duplicates()
+    if len(bands) == 1:
+        low, high = bands.iloc[0]
+        fig.add_hrect(y0=low, y1=high, fillcolor=PASS, opacity=0.08, line_width=0,
+                      annotation_text=f"no drift: {low:g}-{high:g}")
+    fig.update_yaxes(title="ROC AUC")
+    fig.update_layout(title="Multivariate drift: can a classifier tell the day from the "
+                            "version's first days? (multivariate_drift)")
+    return figure_html(fig, "chart-multivariate", height=300)
+
+
 def drift_heatmap(feature_drift: pd.DataFrame) -> str:
     """Feature × day, coloured by PSI; a cross marks the cells the mart calls drifted."""
     rows = by_day(feature_drift)

@@ -15,6 +15,7 @@ REPORT_MARTS = (
     "drift_summary",
     "feature_drift",
     "feature_distributions",
+    "multivariate_drift",
     "group_parity",
     "fairness_summary",
     "fairness_alerts",

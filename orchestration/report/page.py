@@ -65,6 +65,11 @@ def drift_body(frames: Frames) -> str:
                                                 if c in drift.columns]].sort_values(
         ["window_date", "feature_name"])
     parts.append(sortable_table(columns, caption="feature drift by day"))
+    multivariate = present(frames, "multivariate_drift")
+    if multivariate is not None:
+        parts.append(charts.multivariate_chart(multivariate))
+    parts.append(sortable_table(multivariate, caption="multivariate drift by day "
+                                                      "(marts.multivariate_drift)"))
     return "".join(parts)
 
 
