@@ -18,7 +18,7 @@ from models_ml.credit_model import (
 )
 
 SCENARIOS: tuple[str, ...] = ("clean", "gradual", "sudden", "migration", "concept",
-                               "correlation")
+                               "correlation", "weekly")
 # Valid ranges of the numeric features, as in seeds/feature_schema.csv (min_value, max_value).
 NUMERIC_RANGES: dict[str, tuple[float, float]] = {
     "age": (18, 100),
@@ -35,6 +35,12 @@ MIGRATION_FEMALE_KEEP = 0.35
 MIGRATION_SENIOR_KEEP = 0.20
 MIGRATION_SENIOR_AGE = 60
 MIGRATION_MAX_YOUNGER_YEARS = 6
+# The `weekly` scenario: nothing drifts, but traffic has a weekly rhythm, as real traffic has:
+# on Saturdays and Sundays fewer people apply, for larger and longer loans (so fewer are
+# approved), every weekend alike.
+WEEKEND_TRAFFIC_SHARE = 0.6
+WEEKEND_AMOUNT_FACTOR = 1.6
+WEEKEND_LONGER_MONTHS = 12
 MIGRATION_SAVINGS_NULL_RATE = 0.30
 MIGRATION_RENAMED = ("checking_account", "checking_status")
 MIGRATION_CHANNELS = ("web", "branch", "app")
@@ -137,6 +143,13 @@ def fit_label_oracle(german: pd.DataFrame) -> LabelOracle:
     return LabelOracle(categories, means, stds, coef, float(result.x[0]))
 
 
+def day_size(scenario: str, per_day: int, weekend: bool) -> int:
+    """The day's number of predictions: per_day, and a share of it on weekends in `weekly`."""
+    if scenario == "weekly" and weekend:
+        return max(1, round(per_day * WEEKEND_TRAFFIC_SHARE))
+    return per_day
+
+
 def check_scenario(scenario: str) -> None:
     """Raise ValueError unless scenario is one of SCENARIOS."""
     if scenario not in SCENARIOS:
@@ -161,8 +174,10 @@ def jitter_features(
     scenario: str,
     day: int,
     after_shift: bool,
+    weekend: bool = False,
 ) -> pd.DataFrame:
-    """True customer features: resampled rows with jitter and the scenario's input drift."""
+    """True customer features: resampled rows with jitter and the scenario's input drift (and,
+    in the `weekly` scenario, the weekend's larger and longer loans)."""
     n_rows = len(rows)
     frame = rows.reset_index(drop=True).copy()
     amount = frame["credit_amount"].to_numpy(dtype=float) * rng.lognormal(0.0, 0.1, n_rows)
@@ -175,6 +190,9 @@ def jitter_features(
         duration += SUDDEN_DURATION_MONTHS
     if scenario == "migration" and after_shift:
         age -= rng.integers(0, MIGRATION_MAX_YOUNGER_YEARS + 1, n_rows)
+    if scenario == "weekly" and weekend:
+        amount *= WEEKEND_AMOUNT_FACTOR
+        duration += WEEKEND_LONGER_MONTHS
     frame["credit_amount"] = np.round(np.clip(amount, *NUMERIC_RANGES["credit_amount"]), 2)
     frame["duration"] = np.clip(duration, *NUMERIC_RANGES["duration"]).astype(np.int64)
     frame["age"] = np.clip(age, *NUMERIC_RANGES["age"]).astype(np.int64)

@@ -23,6 +23,7 @@ from models_ml.scenarios import (
     SENSITIVE_FEATURES,
     LabelOracle,
     check_scenario,
+    day_size,
     fit_label_oracle,
     fit_migrated_model,
     jitter_features,
@@ -179,7 +180,8 @@ def iter_simulated_days(
 def _simulate_day(setup: _Setup, day: int) -> SimulatedTraffic:
     """One day: resample, jitter, drift, score, decide, then draw the day's feedback."""
     rng = np.random.default_rng([setup.seed, day])
-    n_rows = setup.per_day
+    weekend = (setup.start_date + datetime.timedelta(days=day)).weekday() >= 5
+    n_rows = day_size(setup.scenario, setup.per_day, weekend)
     after_shift = setup.shift_day is not None and day >= setup.shift_day
     migrated = setup.scenario == "migration" and after_shift
     # Who applies is drawn apart from what they ask for: sex and age come from one German row
@@ -191,7 +193,8 @@ def _simulate_day(setup: _Setup, day: int) -> SimulatedTraffic:
     drawn = setup.german.iloc[rng.choice(len(setup.german), size=n_rows)].assign(
         **{name: people[name].to_numpy() for name in SENSITIVE_FEATURES})
     truth = jitter_features(
-        drawn.loc[:, list(FEATURES)], rng, scenario=setup.scenario, day=day, after_shift=after_shift
+        drawn.loc[:, list(FEATURES)], rng, scenario=setup.scenario, day=day,
+        after_shift=after_shift, weekend=weekend,
     )
     logged = served_view(truth, rng, migrated=migrated)
     served = setup.migrated_model if migrated and setup.migrated_model else setup.model

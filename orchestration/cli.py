@@ -19,7 +19,7 @@ from orchestration.readers import ReaderError
 from orchestration.registry import RegistryError
 from orchestration.warehouse import TARGETS, Warehouse, WarehouseConfig, WarehouseError
 
-SCENARIOS = ("clean", "gradual", "sudden", "migration", "concept", "correlation")
+SCENARIOS = ("clean", "gradual", "sudden", "migration", "concept", "correlation", "weekly")
 EXPECTED_ERRORS = (WarehouseError, ReaderError, DbtError, RegistryError, ValueError, OSError)
 DEBUG_ENV = "VIGIE_DEBUG"  # set to 1 to see the traceback of an unexpected error
 
@@ -171,8 +171,10 @@ def simulation_options(command: Callable) -> Callable:
         click.option("--per-day", type=click.IntRange(min=1), default=1000, show_default=True),
         click.option("--scenario", type=click.Choice(SCENARIOS), default="migration",
                      show_default=True, help="clean, gradual, sudden, migration (the incident), "
-                                             "concept drift, or correlation (two features' "
-                                             "correlation flips, their distributions do not)."),
+                                             "concept drift, correlation (two features' "
+                                             "correlation flips, their distributions do not) or "
+                                             "weekly (no drift, a weekly rhythm: fewer "
+                                             "applicants at weekends, for larger loans)."),
         click.option("--seed", type=int, default=7, show_default=True),
         click.option("--start-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                      help="First simulated day (default: DAYS days before today, UTC)."),

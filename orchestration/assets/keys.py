@@ -48,6 +48,7 @@ MODEL_GROUPS = {
     "feature_drift": DRIFT_GROUP,
     "drift_summary": DRIFT_GROUP,
     "multivariate_drift": DRIFT_GROUP,
+    "seasonal_drift": DRIFT_GROUP,
     "feature_importance": TRAINING_GROUP,
     "model_versions": TRAINING_GROUP,
     "stg_raw__feature_contributions": TRAINING_GROUP,

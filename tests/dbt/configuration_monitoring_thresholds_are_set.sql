@@ -12,6 +12,7 @@ with required as (
                      'performance_estimate_band_sigmas', 'bootstrap_resamples',
                      'bootstrap_interval_level', 'bootstrap_seed', 'kpi_drop_ratio',
                      'conformance_rate_target', 'multivariate_auc_low', 'multivariate_baseline_days',
+                     'seasonal_baseline_weeks', 'seasonal_min_baseline_weeks',
                      'multivariate_auc_high'] %}
     {%- for name in names %}
     select '{{ name }}' as threshold_name

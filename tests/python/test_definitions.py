@@ -26,6 +26,7 @@ from orchestration.warehouse import default_project_dir
 # Each singular dbt test of tests/dbt and the model it is a Dagster check of (config meta).
 SINGULAR_TESTS = {
     "configuration_drift_tests_fit_feature_types": "raw/feature_schema",
+    "configuration_kpi_checks_are_valid": "raw/kpi_checks",
     "configuration_monitoring_thresholds_are_set": "raw/thresholds",
     "fairness_groups_add_up_to_predictions": "marts/group_parity",
     "fairness_sensitive_bands_do_not_overlap": "raw/sensitive_groups",

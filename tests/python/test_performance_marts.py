@@ -32,10 +32,8 @@ from models_ml.simulate import simulate_traffic
 COSTS = pd.read_csv(ROOT / "seeds" / "cost_matrix.csv")
 KEYS = ["window_date", "model_name", "model_version"]
 PERFORMANCE_MARTS = ("+path:models/marts/performance", "--indirect-selection", "cautious")
-# Bad direction of each KPI in marts.kpi_alerts.
-KPI_DIRECTIONS = {"approval_rate": "down", "default_rate": "up", "cost_per_decision": "up",
-                  "avg_rating": "down", "conversion_rate": "down", "engagement_rate": "down",
-                  "latency_p95_ms": "up"}
+# Each KPI's check in marts.kpi_alerts: bad direction, baseline kind and weeks.
+KPI_CHECKS = pd.read_csv(ROOT / "seeds" / "kpi_checks.csv").set_index("kpi_name")
 
 
 def labelled_predictions(traffic: Traffic) -> pd.DataFrame:
@@ -101,26 +99,31 @@ def kpi_reference(frame: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def alert_reference(kpis: pd.DataFrame) -> pd.DataFrame:
-    """KPIs beyond kpi_drop_ratio the bad way vs the mean of the 7 days before."""
+def alert_reference(kpis: pd.DataFrame, checks: pd.DataFrame = KPI_CHECKS) -> pd.DataFrame:
+    """KPIs beyond kpi_drop_ratio the bad way vs their baseline (seeds/kpi_checks): the mean of
+    the 7 days before, or of the same weekday over the previous baseline_weeks weeks."""
     ratio, rows = THRESHOLDS["kpi_drop_ratio"], []
     kpis = kpis.assign(day=pd.to_datetime(kpis["window_date"]))
     for (name, version), part in kpis.groupby(["model_name", "model_version"]):
-        for kpi, direction in KPI_DIRECTIONS.items():
+        for kpi, check in checks.iterrows():
             values = part.set_index("day")[kpi].dropna()
             for day, observed in values.items():
                 lag = (day - values.index).days
                 week = values[(lag >= 1) & (lag <= 7)]
-                if not len(week) or week.mean() == 0:
+                weekday = values[(lag >= 7) & (lag <= 7 * check["baseline_weeks"])
+                                 & (lag % 7 == 0)]
+                baseline = week if check["baseline"] == "trailing_week" else weekday
+                if not len(baseline) or baseline.mean() == 0:
                     continue
-                change = (observed - week.mean()) / week.mean()
-                if (change < -ratio) if direction == "down" else (change > ratio):
-                    weekday = values[np.isin(lag, [7, 14, 21, 28])]
+                change = (observed - baseline.mean()) / baseline.mean()
+                if (change < -ratio) if check["bad_direction"] == "down" else (change > ratio):
                     rows.append(dict(
                         window_date=day.strftime("%Y-%m-%d"), model_name=name,
-                        model_version=version, kpi_name=kpi, observed_value=observed,
-                        baseline_value=week.mean(), n_baseline_days=len(week),
-                        relative_change=change, same_weekday_baseline_value=weekday.mean()
+                        model_version=version, kpi_name=kpi, baseline_kind=check["baseline"],
+                        observed_value=observed, baseline_value=baseline.mean(),
+                        n_baseline_days=len(baseline), relative_change=change,
+                        trailing_week_baseline_value=week.mean() if len(week) else np.nan,
+                        same_weekday_baseline_value=weekday.mean()
                         if len(weekday) else np.nan))
     return pd.DataFrame(rows)
 
@@ -190,9 +193,11 @@ def test_business_kpis_and_alerts_equal_pandas(built, traffic):
     assert_rows_close(mart(built, "business_kpis"), kpis, KEYS, columns)
     alerts = alert_reference(kpis)
     assert ((alerts["kpi_name"] == "approval_rate") & (alerts["window_date"] == "2030-03-09")).any()
-    assert_rows_close(mart(built, "kpi_alerts"), alerts, KEYS + ["kpi_name"],
+    assert_rows_close(mart(built, "kpi_alerts"), alerts, KEYS + ["kpi_name", "baseline_kind"],
                       ["observed_value", "baseline_value", "n_baseline_days", "relative_change",
-                       "same_weekday_baseline_value"])
+                       "trailing_week_baseline_value", "same_weekday_baseline_value"])
+    # both baselines are in use with the seed as shipped
+    assert set(alerts["baseline_kind"]) == {"trailing_week", "same_weekday"}
 
 
 def test_top_bottom_equals_pandas(built, traffic):

@@ -1,8 +1,10 @@
 -- One row per day × model × version × KPI that moved the bad way by more than kpi_drop_ratio
--- against its trailing baseline, the mean of the KPI over the 7 calendar days before (days with
--- a value). Bad direction: down for approval_rate, avg_rating, conversion_rate,
--- engagement_rate; up for default_rate, cost_per_decision, latency_p95_ms. A zero or missing
--- baseline raises nothing (no relative change).
+-- against its baseline, as seeds/kpi_checks.csv sets per KPI: its bad direction, and its
+-- baseline, either the trailing week (the mean of the KPI over the 7 calendar days before,
+-- days with a value) or the same weekday (the mean over the same weekday of the previous
+-- baseline_weeks weeks), for a KPI with a weekly rhythm (weekend traffic is not Monday's). Both
+-- baselines are shown. A zero or missing baseline raises nothing (no relative change); a KPI
+-- missing from the seed is not checked.
 with business_kpis as (
     select * from {{ ref('business_kpis') }}
 ),
@@ -11,31 +13,39 @@ thresholds as (
     select * from {{ ref('thresholds') }}
 ),
 
-{%- set kpis = [
-    ('approval_rate', 'down'),
-    ('default_rate', 'up'),
-    ('cost_per_decision', 'up'),
-    ('avg_rating', 'down'),
-    ('conversion_rate', 'down'),
-    ('engagement_rate', 'down'),
-    ('latency_p95_ms', 'up'),
-] %}
+checks as (
+    select * from {{ ref('kpi_checks') }}
+),
+
+{%- set kpis = ['approval_rate', 'default_rate', 'cost_per_decision', 'avg_rating',
+                'conversion_rate', 'engagement_rate', 'latency_p95_ms'] %}
 
 kpi_values as (
-    {%- for kpi_name, bad_direction in kpis %}
     select
-        window_date,
-        model_name,
-        model_version,
-        '{{ kpi_name }}' as kpi_name,
-        '{{ bad_direction }}' as bad_direction,
-        cast({{ kpi_name }} as {{ vigie.type_double() }}) as kpi_value
-    from business_kpis
-    where {{ kpi_name }} is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        unpivoted.window_date,
+        unpivoted.model_name,
+        unpivoted.model_version,
+        unpivoted.kpi_name,
+        checks.bad_direction,
+        checks.baseline as baseline_kind,
+        checks.baseline_weeks,
+        unpivoted.kpi_value
+    from (
+        {%- for kpi_name in kpis %}
+        select
+            window_date,
+            model_name,
+            model_version,
+            '{{ kpi_name }}' as kpi_name,
+            cast({{ kpi_name }} as {{ vigie.type_double() }}) as kpi_value
+        from business_kpis
+        where {{ kpi_name }} is not null
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as unpivoted
+    inner join checks on unpivoted.kpi_name = checks.kpi_name
 ),
 
 same_weekday as (
@@ -44,27 +54,19 @@ same_weekday as (
         observed.model_name,
         observed.model_version,
         observed.kpi_name,
-        observed.bad_direction,
-        observed.kpi_value as observed_value,
-        avg(case
-            when {{ dbt.datediff('previous.window_date', 'observed.window_date', 'day') }}
-                in (7, 14, 21, 28)
-            then previous.kpi_value
-        end) as same_weekday_baseline_value
+        avg(previous.kpi_value) as baseline_value,
+        count(previous.kpi_value) as n_baseline_days
     from kpi_values as observed
     inner join kpi_values as previous
         on observed.model_name = previous.model_name
         and observed.model_version = previous.model_version
         and observed.kpi_name = previous.kpi_name
         and previous.window_date < observed.window_date
-        and previous.window_date >= {{ dbt.dateadd('day', -28, 'observed.window_date') }}
-    group by
-        observed.window_date,
-        observed.model_name,
-        observed.model_version,
-        observed.kpi_name,
-        observed.bad_direction,
-        observed.kpi_value
+        -- the same weekday: a whole number of weeks before, at most baseline_weeks
+        and {{ dbt.datediff('previous.window_date', 'observed.window_date', 'day') }}
+            <= 7 * observed.baseline_weeks
+        and mod({{ dbt.datediff('previous.window_date', 'observed.window_date', 'day') }}, 7) = 0
+    group by observed.window_date, observed.model_name, observed.model_version, observed.kpi_name
 ),
 
 trailing_week as (
@@ -85,28 +87,47 @@ trailing_week as (
     group by observed.window_date, observed.model_name, observed.model_version, observed.kpi_name
 ),
 
+chosen as (
+    select
+        observed.window_date,
+        observed.model_name,
+        observed.model_version,
+        observed.kpi_name,
+        observed.bad_direction,
+        observed.baseline_kind,
+        observed.kpi_value as observed_value,
+        case observed.baseline_kind
+            when 'same_weekday' then same_weekday.baseline_value
+            when 'trailing_week' then trailing_week.baseline_value
+        end as baseline_value,
+        case observed.baseline_kind
+            when 'same_weekday' then same_weekday.n_baseline_days
+            when 'trailing_week' then trailing_week.n_baseline_days
+        end as n_baseline_days,
+        trailing_week.baseline_value as trailing_week_baseline_value,
+        same_weekday.baseline_value as same_weekday_baseline_value
+    from kpi_values as observed
+    left join trailing_week
+        on observed.window_date = trailing_week.window_date
+        and observed.model_name = trailing_week.model_name
+        and observed.model_version = trailing_week.model_version
+        and observed.kpi_name = trailing_week.kpi_name
+    left join same_weekday
+        on observed.window_date = same_weekday.window_date
+        and observed.model_name = same_weekday.model_name
+        and observed.model_version = same_weekday.model_version
+        and observed.kpi_name = same_weekday.kpi_name
+),
+
 compared as (
     select
-        same_weekday.window_date,
-        same_weekday.model_name,
-        same_weekday.model_version,
-        same_weekday.kpi_name,
-        same_weekday.bad_direction,
-        same_weekday.observed_value,
-        trailing_week.baseline_value,
-        trailing_week.n_baseline_days,
-        same_weekday.same_weekday_baseline_value,
-        (same_weekday.observed_value - trailing_week.baseline_value)
-            / nullif(trailing_week.baseline_value, 0) as relative_change,
+        chosen.*,
+        (chosen.observed_value - chosen.baseline_value)
+            / nullif(chosen.baseline_value, 0) as relative_change,
         (
             select min(threshold_value) from thresholds where threshold_name = 'kpi_drop_ratio'
         ) as alert_ratio
-    from same_weekday
-    inner join trailing_week
-        on same_weekday.window_date = trailing_week.window_date
-        and same_weekday.model_name = trailing_week.model_name
-        and same_weekday.model_version = trailing_week.model_version
-        and same_weekday.kpi_name = trailing_week.kpi_name
+    from chosen
 ),
 
 final as (
@@ -116,9 +137,12 @@ final as (
         model_version,
         kpi_name,
         bad_direction,
+        cast(baseline_kind as {{ dbt.type_string() }}) as baseline_kind,
         observed_value,
         baseline_value,
         cast(n_baseline_days as {{ dbt.type_bigint() }}) as n_baseline_days,
+        cast(trailing_week_baseline_value as {{ vigie.type_double() }})
+            as trailing_week_baseline_value,
         cast(same_weekday_baseline_value as {{ vigie.type_double() }})
             as same_weekday_baseline_value,
         relative_change,
