@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import numpy as np
@@ -280,6 +281,24 @@ def test_invalid_arguments_raise(german, model):
             model=model,
             shift_day=9,
         )
-    assert SCENARIOS == ("clean", "gradual", "sudden", "migration", "concept")
+    assert SCENARIOS == ("clean", "gradual", "sudden", "migration", "concept", "correlation",
+                         "weekly")
 
 
+
+
+def test_weekly_has_fewer_larger_loans_at_weekends_and_nothing_else(german, model):
+    """`weekly`: Saturday and Sunday carry 60 % of per_day, for loans 1.6 times larger and 12
+    months longer (before the clip); weekdays are `clean`'s, draw for draw."""
+    start = datetime.date(2026, 1, 5)  # a Monday
+    weekly = simulate_traffic(german, days=7, per_day=400, scenario="weekly", seed=2,
+                              start_date=start, model=model).predictions
+    clean = simulate_traffic(german, days=7, per_day=400, scenario="clean", seed=2,
+                             start_date=start, model=model).predictions
+    day = weekly["scored_at"].dt.dayofweek
+    assert weekly.groupby(day).size().tolist() == [400] * 5 + [240] * 2
+    weekdays = weekly[day < 5].reset_index(drop=True)
+    pd.testing.assert_frame_equal(weekdays, clean[clean["scored_at"].dt.dayofweek < 5]
+                                  .reset_index(drop=True))
+    amount = weekly["features"].map(lambda f: f["credit_amount"])
+    assert amount[day >= 5].median() > 1.4 * amount[day < 5].median()
