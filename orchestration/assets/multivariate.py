@@ -13,7 +13,7 @@ import zlib
 import dagster as dg
 import pandas as pd
 
-from models_ml.multivariate import domain_classifier, sample_rows
+from models_ml.multivariate import FOLDS, domain_classifier, sample_rows
 from orchestration.assets.io import append_frame, markdown_table, read_frame, utc_now
 from orchestration.assets.keys import (
     DOMAIN_CLASSIFIER_IMPORTANCE_KEY,
@@ -66,8 +66,10 @@ def wide(long: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def run_seed(run) -> int:
-    """A seed from the run's key: the same day drawn and split the same way at every build."""
-    return zlib.crc32("|".join(str(getattr(run, k)) for k in RUN_KEY).encode())
+    """A seed from the run's key: the same day drawn and split the same way at every build.
+    Below 2**31 - FOLDS - 1, so seed + 1 (pandas) and seed + fold (LightGBM's int32) stay valid."""
+    key = zlib.crc32("|".join(str(getattr(run, k)) for k in RUN_KEY).encode())
+    return key % (2**31 - FOLDS - 1)
 
 
 def compute_domain_classifiers(wh: Warehouse) -> list[dict]:
@@ -88,10 +90,10 @@ def compute_domain_classifiers(wh: Warehouse) -> list[dict]:
                                                         "last": run.window_date}))
             features = sorted(set(baseline.columns) & set(current.columns))
             seed = run_seed(run)
+            baseline_rows = sample_rows(baseline[features], MAX_ROWS, seed)
+            current_rows = sample_rows(current[features], MAX_ROWS, seed + 1)
             try:
-                result = domain_classifier(sample_rows(baseline[features], MAX_ROWS, seed),
-                                           sample_rows(current[features], MAX_ROWS, seed + 1),
-                                           categorical, seed=seed % 2**31)
+                result = domain_classifier(baseline_rows, current_rows, categorical, seed=seed)
             except ValueError as error:  # too few rows to train: no AUC, no verdict
                 summaries.append({"window_date": str(run.window_date),
                                   "model_version": model_version, "n_rows": 0,

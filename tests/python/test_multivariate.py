@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from models_ml.multivariate import domain_classifier, sample_rows
+from models_ml.multivariate import FOLDS, domain_classifier, sample_rows
 from models_ml.scenarios import against
 
 
@@ -73,3 +73,17 @@ def test_too_few_rows_and_sampling():
     assert len(sample_rows(frame, 30, seed=1)) == 30
     assert sample_rows(frame, 30, seed=1).index.equals(sample_rows(frame, 30, seed=1).index)
     assert sample_rows(frame, 500, seed=1) is frame
+
+
+def test_run_seeds_leave_room_for_every_fold_below_int32():
+    # crc32 reaches 2**32 - 1; LightGBM takes seed + fold as an int32 and pandas seed + 1 as a
+    # uint32, so a raw crc32 could fail a day as if it had too few rows.
+    from collections import namedtuple
+
+    from orchestration.assets.multivariate import RUN_KEY, run_seed
+
+    Run = namedtuple("Run", RUN_KEY)
+    seeds = [run_seed(Run(f"2026-01-{day:02d}", "credit_risk", f"v{v}", "k", n))
+             for day in range(1, 29) for v in range(1, 8) for n in (100, 101, 5000)]
+    assert max(seeds) + FOLDS < 2**31 - 1 and min(seeds) >= 0
+    assert len(set(seeds)) > 0.99 * len(seeds)
