@@ -11,11 +11,13 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from orchestration.assets.alerts import build_alert_deliveries_asset
 from orchestration.assets.calibration import build_calibration_asset
 from orchestration.assets.dbt import build_dbt_assets, vigie_dbt_project
 from orchestration.assets.decision import build_promotion_decision
 from orchestration.assets.drift import build_drift_asset
 from orchestration.assets.evaluation import candidate_evaluation
+from orchestration.assets.fuzz import candidate_fuzz
 from orchestration.assets.multivariate import build_domain_classifier_asset
 from orchestration.assets.promotion import production_model
 from orchestration.assets.raw import simulated_traffic
@@ -24,7 +26,7 @@ from orchestration.checks.promotion_checks import build_gate_checks
 from orchestration.jobs import JOBS
 from orchestration.resources import default_resources
 from orchestration.schedules import daily_monitoring
-from orchestration.sensors import DECISION_SENSORS, SENSORS
+from orchestration.sensors import ALERT_SENSORS, DECISION_SENSORS, SENSORS
 from orchestration.warehouse import WarehouseConfig
 
 
@@ -59,14 +61,15 @@ def build_definitions(dbt_target_path: str | Path | None = None, *, prepare: boo
                                                        model("int_feature_values_typed")])
     decision = build_promotion_decision([model("promotion_gate"),
                                          model("promotion_gate_checks")])
+    alert_deliveries = build_alert_deliveries_asset([model("alerts")])
     gate = build_gate_checks()
     all_resources = {**default_resources(project), **(resources or {})}
     return dg.Definitions(
         assets=[simulated_traffic, dbt, drift, calibration, domain_classifier, candidate_model,
-                candidate_evaluation, decision, production_model],
+                candidate_evaluation, candidate_fuzz, decision, production_model, alert_deliveries],
         asset_checks=[gate],
         jobs=JOBS,
-        sensors=[*SENSORS, *DECISION_SENSORS],
+        sensors=[*SENSORS, *DECISION_SENSORS, *ALERT_SENSORS],
         schedules=[daily_monitoring],
         resources=all_resources,
         executor=executor_for(all_resources["warehouse"].config),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.keys import (
+    ALERT_DELIVERIES_KEY,
     CALIBRATION_GROUP,
     CANDIDATE_MODEL_KEY,
     DRIFT_GROUP,
@@ -26,6 +27,7 @@ SIMULATION_JOB = "simulation"
 MONITORING_JOB = "monitoring"
 RETRAINING_JOB = "retraining"
 REGISTRY_MARTS_JOB = "registry_marts"
+ALERT_DELIVERY_JOB = "alert_delivery"
 
 # The run-queue tag of every job: runs writing the warehouse go one at a time.
 WAREHOUSE_TAG = "vigie/warehouse"
@@ -64,4 +66,8 @@ registry_marts_job = dg.define_asset_job(
     tags=WAREHOUSE_TAGS,
     description="Rebuild the marts that read the registry (decisions, versions)")
 
-JOBS = [simulation_job, monitoring_job, retraining_job, registry_marts_job]
+alert_delivery_job = dg.define_asset_job(
+    ALERT_DELIVERY_JOB, dg.AssetSelection.assets(ALERT_DELIVERIES_KEY), tags=WAREHOUSE_TAGS,
+    description="Send the new alerts of marts.alerts to $VIGIE_ALERT_WEBHOOK_URL, once each")
+
+JOBS = [simulation_job, monitoring_job, retraining_job, registry_marts_job, alert_delivery_job]

@@ -257,6 +257,87 @@ feature_contributions = sa.Table(
     sa.PrimaryKeyConstraint("model_name", "model_version", "feature_name"),
 )
 
+# `vigie fuzz` (orchestration/fuzz.py): every schema-generated case of a model version with its
+# score and decision; dbt computes what they show (marts.model_fuzz_results).
+model_fuzz_scores = sa.Table(
+    "model_fuzz_scores",
+    metadata,
+    sa.Column("fuzz_id", sa.String, nullable=False),  # model_name:model_version
+    sa.Column("model_name", sa.String, nullable=False),
+    sa.Column("model_version", sa.String, nullable=False),
+    sa.Column("case_id", sa.String, nullable=False),
+    # centre | edge | combination | random | step | counterfactual
+    sa.Column("case_kind", sa.String, nullable=False),
+    sa.Column("base_case_id", sa.String),  # the case a step or counterfactual perturbs
+    sa.Column("perturbed_feature", sa.String),
+    sa.Column("perturbation", sa.String),  # up | down | min | max | category=... | band=...
+    sa.Column("features", sa.String, nullable=False),  # the inputs as a JSON object
+    sa.Column("score", sa.Double),
+    sa.Column("decision", sa.String),
+    sa.Column("fuzz_seed", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("fuzz_id", "case_id"),
+    info={"spark_partition_by": "fuzz_id"},
+)
+
+
+# Every delivery attempt of an alert of marts.alerts to the webhook (orchestration/alerting.py):
+# sent, failed (tried again next time) or suppressed (the view said another alert with the same
+# key went out within alert_suppression_hours). marts.alerts reads it back: sent or not.
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("alert_id", sa.String, nullable=False),
+    sa.Column("alert_key", sa.String, nullable=False),
+    sa.Column("attempted_at", sa.DateTime, nullable=False),
+    sa.Column("delivery_status", sa.String, nullable=False),  # sent | failed | suppressed
+    sa.Column("http_status", sa.Integer),
+    sa.Column("detail", sa.String),
+    sa.PrimaryKeyConstraint("alert_id", "attempted_at"),
+)
+
+# `vigie audit` (orchestration/audit.py): one row per audit, naming its two datasets.
+audits = sa.Table(
+    "audits",
+    metadata,
+    sa.Column("audit_id", sa.String, primary_key=True),
+    sa.Column("model_name", sa.String, nullable=False),  # whose sensitive groups and outcomes
+    sa.Column("baseline_source", sa.String, nullable=False),
+    sa.Column("candidate_source", sa.String, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# The rows of an audit's two datasets (dataset: baseline | candidate), flattened as
+# raw.predictions is: the columns as a JSON object, and the label's outcome when known.
+audit_rows = sa.Table(
+    "audit_rows",
+    metadata,
+    sa.Column("audit_id", sa.String, nullable=False),
+    sa.Column("dataset", sa.String, nullable=False),
+    sa.Column("row_id", sa.String, nullable=False),
+    sa.Column("features", JsonObject, nullable=False),
+    sa.Column("outcome", sa.String),
+    sa.PrimaryKeyConstraint("audit_id", "dataset", "row_id"),
+)
+
+# KS (numbers) and chi-square (strings) of every baseline column against every candidate
+# column of an audit, from models_ml/drift.py; dbt picks the pairs and tests it needs (the same
+# column on both sides, a gone column against a new one for renames) and decides.
+audit_tests = sa.Table(
+    "audit_tests",
+    metadata,
+    sa.Column("audit_id", sa.String, nullable=False),
+    sa.Column("baseline_column", sa.String, nullable=False),
+    sa.Column("candidate_column", sa.String, nullable=False),
+    sa.Column("test_name", sa.String, nullable=False),  # ks | chi_square
+    sa.Column("statistic", sa.Double),
+    sa.Column("effect_size", sa.Double),
+    sa.Column("pvalue", sa.Double),
+    sa.Column("n_baseline", sa.Integer),
+    sa.Column("n_candidate", sa.Integer),
+    sa.Column("computed_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("audit_id", "baseline_column", "candidate_column", "test_name"),
+)
+
 
 def init_warehouse(warehouse: Warehouse) -> list[str]:
     """Create the schemas and raw tables that do not exist yet; return the tables created."""

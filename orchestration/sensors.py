@@ -23,7 +23,7 @@ from orchestration.assets.keys import (
     TRIGGER_TAG,
 )
 from orchestration.assets.training import MITIGATED, NAIVE, candidate_model
-from orchestration.jobs import retraining_job
+from orchestration.jobs import alert_delivery_job, retraining_job
 from orchestration.seed_config import thresholds
 from orchestration.warehouse import WarehouseConfig
 
@@ -176,5 +176,50 @@ def fairness_mitigation_sensor(context: dg.SensorEvaluationContext
 
 # The sensors asked once monitoring has run; the mitigation sensor answers a retraining's
 # decision, so it is asked after the retraining run.
+# marts.alerts is a view: rebuilt by every monitoring run, read live. A blocked promotion is
+# recorded by the retraining run (the decision record) and shows in it without a rebuild.
+ALERTS_KEY = dg.AssetKey(["marts", "alerts"])
+ALERT_SOURCE_KEYS = (ALERTS_KEY, DECISION_RECORD_KEY)
+
+
+def alert_trigger(latest: dict[str, float], seen: dict[str, float]
+                  ) -> tuple[dg.RunRequest | None, dict[str, float]]:
+    """A delivery request when a watched asset was materialized since the last request
+    (`latest` and `seen`: the time of each one's latest materialization, now and then)."""
+    changed = sorted(key for key, when in latest.items() if when > seen.get(key, 0))
+    if not changed:
+        return None, seen
+    request = dg.RunRequest(run_key=f"alerts:{max(latest.values()):.6f}",
+                            tags={TRIGGER_TAG: "alerts",
+                                  REASON_TAG: f"new materialization of {', '.join(changed)}"})
+    return request, {**seen, **latest}
+
+
+@dg.sensor(job=alert_delivery_job, minimum_interval_seconds=60,
+           description="Deliver the new alerts of marts.alerts to $VIGIE_ALERT_WEBHOOK_URL after "
+                       "a monitoring run (marts.alerts) or a promotion decision (the decision "
+                       "record); each alert goes out once "
+                       "(raw.alert_deliveries), with alert_suppression_hours between two of "
+                       "the same key")
+def alert_delivery_sensor(context: dg.SensorEvaluationContext
+                          ) -> dg.SensorResult | dg.SkipReason:
+    from orchestration.alerting import WEBHOOK_URL_ENV, WebhookSettings
+
+    if WebhookSettings.from_env() is None:
+        return dg.SkipReason(f"{WEBHOOK_URL_ENV} is not set: alerts stay in marts.alerts")
+    latest = {}
+    for key in ALERT_SOURCE_KEYS:
+        event = context.instance.get_latest_materialization_event(key)
+        if event is not None:
+            latest[key.to_user_string()] = event.timestamp
+    if ALERTS_KEY.to_user_string() not in latest:
+        return dg.SkipReason("marts/alerts is not built yet (the monitoring job builds it)")
+    request, seen = alert_trigger(latest, json.loads(context.cursor) if context.cursor else {})
+    if request is None:
+        return dg.SkipReason("no mart that raises alerts was materialized since the last check")
+    return dg.SensorResult(run_requests=[request], cursor=json.dumps(seen))
+
+
 SENSORS = [drift_retraining_sensor, new_labels_sensor]
 DECISION_SENSORS = [fairness_mitigation_sensor]
+ALERT_SENSORS = [alert_delivery_sensor]

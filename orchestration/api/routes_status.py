@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from orchestration.api import status as reads
 from orchestration.api.auth import require_token
-from orchestration.api.schemas import Health, ModelStatus
+from orchestration.api.schemas import Alert, Health, ModelStatus
 from orchestration.warehouse import WarehouseError
 
 router = APIRouter(prefix="/v1", tags=["status"], dependencies=[Depends(require_token)])
@@ -34,6 +36,21 @@ def model_status(model_name: str, request: Request) -> ModelStatus:
         return ModelStatus(**reads.model_status(request.app.state.warehouse, model_name))
     except reads.UnknownModel as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except WarehouseError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, _first_line(exc)) from None
+
+
+@router.get("/alerts", response_model=list[Alert],
+            responses={503: {"description": "marts.alerts is not built, or the warehouse does "
+                                            "not answer."}},
+            summary="The alerts of marts.alerts, newest first (the webhook's list)")
+def alerts(request: Request, model_name: str | None = None,
+           delivery_status: Literal["sent", "suppressed", "to_send", "to_suppress"] | None = None,
+           limit: int = Query(100, ge=1, le=1000)) -> list[Alert]:
+    try:
+        return [Alert(**row) for row in reads.alerts(
+            request.app.state.warehouse, model_name=model_name,
+            delivery_status=delivery_status, limit=limit)]
     except WarehouseError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, _first_line(exc)) from None
 

@@ -111,3 +111,20 @@ class ModelStatus(BaseModel):
     four_fifths: list[FourFifthsVerdict]
     fairness_alerts: list[FairnessAlert]
     last_promotion_decision: PromotionDecision | None
+
+
+class Alert(BaseModel):
+    """marts.alerts: an alert of any kind, as the webhook, BI tools and `vigie alerts` see it."""
+
+    alert_id: str = Field(description="Its key and the time it holds from.")
+    alert_kind: str = Field(description="drift, fairness, kpi, promotion or data_health.")
+    check_name: str
+    severity: str = Field(description="critical or warning.")
+    model_name: str
+    model_version: str | None
+    window_date: dt.date
+    raised_at: dt.datetime
+    subject: str
+    message: str = Field(description="One line for a person, with the numbers.")
+    delivery_status: str = Field(description="sent, suppressed, to_send or to_suppress.")
+    sent_at: dt.datetime | None

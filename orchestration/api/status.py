@@ -60,6 +60,18 @@ order by decided_at desc, decision_id desc limit 1
 """
 
 
+# marts.alerts, newest first: the list the webhook, BI tools and `vigie alerts` read.
+ALERTS = """
+select alert_id, alert_kind, check_name, severity, model_name, model_version, window_date,
+       raised_at, subject, message, delivery_status, sent_at
+from marts.alerts
+where (:model is null or model_name = :model)
+  and (:delivery_status is null or delivery_status = :delivery_status)
+order by raised_at desc, alert_id desc
+limit :limit
+"""
+
+
 class MartNotBuilt(WarehouseError):
     """A mart the answer needs does not exist yet."""
 
@@ -115,3 +127,9 @@ def model_status(warehouse: Warehouse, model_name: str) -> dict:
 
 def _as_date(value) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def alerts(warehouse: Warehouse, *, model_name: str | None, delivery_status: str | None,
+           limit: int) -> list[dict]:
+    return rows(warehouse, "marts.alerts", ALERTS, model=model_name,
+                delivery_status=delivery_status, limit=limit)

@@ -7,6 +7,8 @@ import dagster as dg
 RAW_GROUP, STAGING_GROUP, MARTS_GROUP = "raw", "staging", "marts"
 DRIFT_GROUP, TRAINING_GROUP, PROMOTION_GROUP = "drift", "training", "promotion"
 CALIBRATION_GROUP = "calibration"
+# The step that delivers marts.alerts (orchestration/assets/alerts.py), a job of its own
+ALERTS_GROUP = "alerts"
 
 # Tables the serving system writes (here: the simulator), one asset key each.
 RAW_TRAFFIC_TABLES = ("predictions", "feedback", "reference_sample", "quarantine",
@@ -19,7 +21,10 @@ SCORE_CALIBRATION_KEY = dg.AssetKey(["calibration", "score_calibration"])
 DOMAIN_CLASSIFIER_SCORES_KEY = dg.AssetKey(["drift", "domain_classifier_scores"])
 DOMAIN_CLASSIFIER_IMPORTANCE_KEY = dg.AssetKey(["drift", "domain_classifier_importance"])
 CANDIDATE_MODEL_KEY = dg.AssetKey(["training", "candidate_model"])
+ALERT_DELIVERIES_KEY = dg.AssetKey(["alerts", "alert_deliveries"])
 CANDIDATE_EVALUATION_KEY = dg.AssetKey(["promotion", "candidate_evaluation"])
+# The candidate's schema-generated fuzz cases and scores (raw.model_fuzz_scores).
+CANDIDATE_FUZZ_KEY = dg.AssetKey(["promotion", "candidate_fuzz"])
 PRODUCTION_MODEL_KEY = dg.AssetKey(["promotion", "production_model"])
 # The gate's verdict for the current candidate (the blocking checks stand on it, before
 # production_model) and the registry event that records it, which the registry marts read: two
@@ -36,6 +41,7 @@ SOURCE_KEYS = {
     "domain_classifier_scores": DOMAIN_CLASSIFIER_SCORES_KEY,
     "domain_classifier_importance": DOMAIN_CLASSIFIER_IMPORTANCE_KEY,
     "evaluation_scores": CANDIDATE_EVALUATION_KEY,
+    "model_fuzz_scores": CANDIDATE_FUZZ_KEY,
     "feature_contributions": CANDIDATE_MODEL_KEY,
     **RAW_TRAFFIC_KEYS,
 }
@@ -59,6 +65,9 @@ MODEL_GROUPS = {
     "int_gate_fairness": PROMOTION_GROUP,
     "int_gate_sensitive_importance": PROMOTION_GROUP,
     "int_gate_validation_auc_floor": PROMOTION_GROUP,
+    "stg_raw__model_fuzz_scores": PROMOTION_GROUP,
+    "model_fuzz_results": PROMOTION_GROUP,
+    "int_gate_fuzz_counterfactual": PROMOTION_GROUP,
     "candidate_parity": PROMOTION_GROUP,
     "candidate_fairness_summary": PROMOTION_GROUP,
     "promotion_decisions": PROMOTION_GROUP,

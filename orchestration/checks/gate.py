@@ -1,6 +1,6 @@
 """The promotion gate as dbt defines it: each function reads one gate mart for one evaluation.
 
-Nothing here computes a ratio, an AUC or a verdict: marts.promotion_gate_checks holds the five
+Nothing here computes a ratio, an AUC or a verdict: marts.promotion_gate_checks holds the six
 checks (observed with its interval, bound, is_assessable, passed, detail, and production's
 result on the same rows) and marts.promotion_gate the decision, with production's failed checks
 and the way out.
@@ -20,7 +20,7 @@ from orchestration.assets.io import read_frame
 from orchestration.warehouse import Warehouse
 
 GATE_CHECKS = ("auc_margin", "four_fifths", "equalized_odds", "sensitive_importance",
-               "validation_auc_floor")
+               "validation_auc_floor", "fuzz_counterfactual")
 ERR_NO_VERDICT = ("marts.promotion_gate holds no verdict for evaluation {evaluation_id} (a dbt "
                   "model or test upstream of the gate failed, or the gate marts were not built)")
 ERR_UNREADABLE = "the gate marts could not be read: {error}"

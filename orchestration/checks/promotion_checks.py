@@ -29,6 +29,10 @@ CHECK_DESCRIPTIONS = {
                             "sensitive_importance_jump_max over production (all finite).",
     "validation_auc_floor": "The candidate's validation AUC is finite and at least "
                             "validation_auc_floor.",
+    "fuzz_counterfactual": "On inputs generated from the feature schema, changing only a "
+                           "sensitive attribute flips the candidate's decision in at most "
+                           "fuzz_counterfactual_flip_rate_max of the cases (empty: switched "
+                           "off, the check passes and says so).",
 }
 ERR_NO_DECISION = "promotion_decision has no materialization naming an evaluation"
 
@@ -42,7 +46,7 @@ def recorded_evaluation_id(context: dg.AssetCheckExecutionContext) -> str | None
 
 
 def build_gate_checks() -> dg.AssetChecksDefinition:
-    """The five gate checks, blocking, evaluated together from one read of the gate mart."""
+    """The six gate checks, blocking, evaluated together from one read of the gate mart."""
     specs = [dg.AssetCheckSpec(name, asset=PROMOTION_DECISION_KEY, blocking=True,
                                description=CHECK_DESCRIPTIONS[name])
              for name in GATE_CHECKS]

@@ -25,6 +25,7 @@ REPORT_MARTS = (
     "schema_conformance",
     "promotion_decisions",
     "promotion_gate_checks",
+    "audit_findings",
 )
 
 Frames = dict[str, "pd.DataFrame | None"]

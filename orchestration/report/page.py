@@ -11,6 +11,7 @@ from pathlib import Path
 from plotly.offline import get_plotlyjs
 
 import orchestration.report.charts as charts
+from orchestration.report.audit import audit_body
 from orchestration.report.gate import gate_section
 from orchestration.report.marts import Frames, present, read_marts
 from orchestration.report.summary import summary_html
@@ -45,7 +46,8 @@ th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{co
 """
 SECTIONS = (("summary", "Summary"), ("drift", "Drift"), ("features", "Features"),
             ("parity", "Parity"), ("performance", "Performance"), ("kpis", "KPI alerts"),
-            ("conformance", "Schema conformance"), ("promotion", "Promotion decisions"))
+            ("conformance", "Schema conformance"), ("promotion", "Promotion decisions"),
+            ("audit", "Audit"))
 
 
 def _section(anchor: str, title: str, body: str) -> str:
@@ -140,7 +142,11 @@ def render_report(frames: Frames, *, generated_at: dt.datetime) -> str:
         "promotion": gate_section(present(frames, "promotion_decisions"),
                                   present(frames, "promotion_gate_checks")),
     }
-    nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in SECTIONS)
+    findings = present(frames, "audit_findings")
+    if findings is not None:  # the section exists once an audit does
+        bodies["audit"] = audit_body(findings)
+    nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in SECTIONS
+                  if a in bodies or a == "summary")
     sections = summary_html(frames) + "".join(
         _section(a, t, bodies[a]) for a, t in SECTIONS if a in bodies)
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"

@@ -13,7 +13,10 @@ with required as (
                      'bootstrap_interval_level', 'bootstrap_seed', 'kpi_drop_ratio',
                      'conformance_rate_target', 'multivariate_auc_low', 'multivariate_baseline_days',
                      'seasonal_baseline_weeks', 'seasonal_min_baseline_weeks',
-                     'multivariate_auc_high'] %}
+                     'multivariate_auc_high', 'data_health_volume_baseline_weeks',
+                     'data_health_volume_min_baseline_weeks', 'data_health_volume_change_ratio',
+                     'data_health_max_staleness_hours', 'label_coverage_ratio_min',
+                     'alert_suppression_hours', 'label_coverage_min_z'] %}
     {%- for name in names %}
     select '{{ name }}' as threshold_name
     {%- if not loop.last %}

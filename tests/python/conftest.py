@@ -38,6 +38,7 @@ SLOW_FILES_FIRST = (
     "test_dagster_materialize_all.py", "test_vigie_run.py", "test_gate_property.py",
     "test_kill.py", "test_generic_tests.py", "test_grants.py", "test_dbt_before_init.py",
     "test_spark_cluster.py",
+    "test_audit_migration.py",  # two 60-day warehouses built and audited per engine
 )
 
 

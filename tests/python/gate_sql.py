@@ -21,7 +21,7 @@ from orchestration.warehouse import WarehouseConfig
 CHAIN = ["candidate_evaluation_performance", "candidate_parity", "candidate_fairness_summary",
          "int_gate_evaluations", "int_gate_auc_margin", "int_gate_fairness",
          "int_gate_sensitive_importance", "int_gate_validation_auc_floor",
-         "promotion_gate_checks", "promotion_gate"]
+         "int_gate_fuzz_counterfactual", "promotion_gate_checks", "promotion_gate"]
 MODEL_FOLDERS = {"candidate_parity": "marts/fairness",
                  "candidate_fairness_summary": "marts/fairness",
                  **{name: "intermediate" for name in CHAIN if name.startswith("int_")}}
@@ -54,6 +54,13 @@ INPUT_TABLES = {
         "is_sensitive": "boolean"},
     "intermediate.int_validation_auc": {"model_name": "varchar", "model_version": "varchar",
                                         "validation_auc": "double precision"},
+    "raw.feature_schema": {"model_name": "varchar", "feature_name": "varchar",
+                           "is_sensitive": "boolean"},
+    "marts.model_fuzz_results": {
+        "model_name": "varchar", "model_version": "varchar", "check_name": "varchar",
+        "attribute": "varchar", "n_cases": "bigint", "n_failures": "bigint",
+        "observed": "double precision", "bound": "double precision", "is_assessable": "boolean",
+        "passed": "boolean", "detail": "varchar"},
     "staging.stg_raw__model_registry": {
         "registry_event_id": "varchar", "model_name": "varchar", "model_version": "varchar",
         "registry_event": "varchar", "stage": "varchar", "recorded_at": "timestamp",

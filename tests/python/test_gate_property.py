@@ -127,7 +127,7 @@ def judgeable(case: dict) -> bool:
 def test_gate_never_promotes_what_it_cannot_judge(duckdb_gate, case):
     engine, compiled = duckdb_gate
     checks, gate = run_gate(engine, compiled, inputs_for(case), from_parity=True)
-    assert len(gate) == 1 and len(checks) == 5
+    assert len(gate) == 1 and len(checks) == 6  # the fuzz check switched off: it passes
     decision = gate["decision"].iloc[0]
     if not judgeable(case):
         assert decision != "promoted", (case, gate["reasons"].iloc[0])

@@ -58,7 +58,8 @@ def warehouses(spark_dir, tmp_path_factory) -> tuple[Warehouse, Warehouse]:
 def mart_names(duckdb: Warehouse) -> list[str]:
     frame = duckdb.query_df("select table_name from information_schema.tables "
                             "where table_schema = 'marts' order by table_name")
-    return list(frame["table_name"])
+    # `vigie audit`'s marts are not built on Spark (dbt_project.yml: models/*/audit)
+    return [name for name in frame["table_name"] if not name.startswith("audit_")]
 
 
 def comparable(frame: pd.DataFrame) -> pd.DataFrame:

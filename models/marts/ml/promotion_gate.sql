@@ -1,5 +1,5 @@
 -- The gate's verdict per evaluation, from its checks (promotion_gate_checks): promoted when all
--- five checks are assessable and pass; skipped when the only failing check is an assessable AUC
+-- six checks are assessable and pass (the fuzz counterfactual check passes when switched off); skipped when the only failing check is an assessable AUC
 -- margin (fair, but not better enough); blocked otherwise, including when a check row is
 -- missing. The decision asset records this verdict; it never recomputes it. Beside it: how the
 -- candidate was trained (the registry), production's own failures on the same rows, and the
@@ -61,8 +61,8 @@ decided as (
     select
         tallies.*,
         case
-            when tallies.n_checks = 5 and tallies.n_passed = 5 then 'promoted'
-            when tallies.n_checks = 5 and tallies.n_fairness_failed = 0
+            when tallies.n_checks = 6 and tallies.n_passed = 6 then 'promoted'
+            when tallies.n_checks = 6 and tallies.n_fairness_failed = 0
                 and tallies.is_margin_assessable = 1 then 'skipped'
             else 'blocked'
         end as decision
@@ -153,10 +153,10 @@ final as (
             when decided.decision = 'promoted'
                 then decided.margin_detail || ', and every gate check passed'
                     || coalesce('; groups too small to judge: ' || decided.groups_too_small, '')
-            when decided.n_checks < 5
+            when decided.n_checks < 6
                 then coalesce(decided.failed_details || '; ', '') || 'only '
                     || cast(decided.n_checks as {{ dbt.type_string() }})
-                    || ' of the 5 gate checks were evaluated'
+                    || ' of the 6 gate checks were evaluated'
             else decided.failed_details
         end as {{ dbt.type_string() }}) as reasons,
         cast(decided.groups_too_small as {{ dbt.type_string() }}) as groups_too_small,

@@ -18,7 +18,7 @@ with evaluations as (
 
 checks as (
     {%- for model in ['int_gate_auc_margin', 'int_gate_fairness', 'int_gate_sensitive_importance',
-                      'int_gate_validation_auc_floor'] %}
+                      'int_gate_validation_auc_floor', 'int_gate_fuzz_counterfactual'] %}
     select {{ columns | join(', ') }} from {{ ref(model) }}
     {{ "union all" if not loop.last }}
     {%- endfor %}

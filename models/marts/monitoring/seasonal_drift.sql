@@ -50,10 +50,8 @@ baseline_days as (
         on observed.model_name = previous.model_name
         and observed.model_version = previous.model_version
         and observed.feature_name = previous.feature_name
-        and previous.window_date < observed.window_date
-        and {{ dbt.datediff('previous.window_date', 'observed.window_date', 'day') }}
-            <= 7 * thresholds.baseline_weeks
-        and mod({{ dbt.datediff('previous.window_date', 'observed.window_date', 'day') }}, 7) = 0
+        and {{ vigie.is_same_weekday_before('previous.window_date', 'observed.window_date',
+                                            'thresholds.baseline_weeks') }}
 ),
 
 baseline_totals as (

@@ -61,11 +61,8 @@ same_weekday as (
         on observed.model_name = previous.model_name
         and observed.model_version = previous.model_version
         and observed.kpi_name = previous.kpi_name
-        and previous.window_date < observed.window_date
-        -- the same weekday: a whole number of weeks before, at most baseline_weeks
-        and {{ dbt.datediff('previous.window_date', 'observed.window_date', 'day') }}
-            <= 7 * observed.baseline_weeks
-        and mod({{ dbt.datediff('previous.window_date', 'observed.window_date', 'day') }}, 7) = 0
+        and {{ vigie.is_same_weekday_before('previous.window_date', 'observed.window_date',
+                                            'observed.baseline_weeks') }}
     group by observed.window_date, observed.model_name, observed.model_version, observed.kpi_name
 ),
 

@@ -110,6 +110,35 @@ def test_model_status_is_the_production_versions_latest_day(client, duckdb_confi
     assert client.get("/v1/models/churn/status", headers=AUTH).status_code == 404
 
 
+ALERT_COLUMNS = ("alert_id, alert_kind, check_name, severity, model_name, model_version, "
+                 "window_date, raised_at, subject, message, delivery_status, sent_at")
+
+
+def test_alerts_read_the_mart_newest_first_with_filters(client, duckdb_config):
+    assert {c.strip() for c in ALERT_COLUMNS.split(",")} <= mart_contract_columns("alerts")
+    assert client.get("/v1/alerts", headers=AUTH).status_code == 503
+    Warehouse(duckdb_config).execute(
+        f"create table marts.alerts as select * from (values "
+        "('a1', 'kpi', 'approval_rate', 'warning', 'credit_risk', 'v1', date '2026-11-29', "
+        "timestamp '2026-11-29 00:00:00', 'approval_rate', 'approval_rate -9 %', 'sent', "
+        "timestamp '2026-11-29 06:00:00'),"
+        "('a2', 'data_health', 'volume', 'warning', 'credit_risk', null, date '2026-11-30', "
+        "timestamp '2026-11-30 00:00:00', 'volume', '80 predictions', 'to_send', null),"
+        "('a3', 'fairness', 'four_fifths', 'critical', 'churn', 'v4', date '2026-12-01', "
+        f"timestamp '2026-12-01 00:00:00', 'sex day', 'x', 'to_send', null)) as t({ALERT_COLUMNS})")
+    assert client.get("/v1/alerts").status_code == 401
+    listed = client.get("/v1/alerts", headers=AUTH).json()
+    assert [a["alert_id"] for a in listed] == ["a3", "a2", "a1"]
+    assert listed[1]["model_version"] is None and listed[2]["sent_at"] == "2026-11-29T06:00:00"
+    chosen = client.get("/v1/alerts", headers=AUTH, params={
+        "model_name": "credit_risk", "delivery_status": "to_send"}).json()
+    assert [a["alert_id"] for a in chosen] == ["a2"]
+    assert [a["alert_id"] for a in client.get("/v1/alerts", headers=AUTH,
+                                              params={"limit": 1}).json()] == ["a3"]
+    assert client.get("/v1/alerts", headers=AUTH,
+                      params={"delivery_status": "lost"}).status_code == 422
+
+
 def test_docs_are_served_without_the_token_and_without_a_cdn(client):
     page = client.get("/docs")
     assert page.status_code == 200
@@ -118,7 +147,7 @@ def test_docs_are_served_without_the_token_and_without_a_cdn(client):
     assert all(client.get(s).status_code == 200 for s in scripts)
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/predictions", "/v1/feedback", "/v1/health",
-            "/v1/models/{model_name}/status"} <= set(paths)
+            "/v1/models/{model_name}/status", "/v1/alerts"} <= set(paths)
 
 
 def test_queued_requests_are_one_ingestion_per_run_of_a_source(duckdb_config):
