@@ -1,10 +1,9 @@
 """`vigie audit`'s pure parts: what a dataset argument names, a frame flattened into audit rows
-(the columns as a JSON object, the label apart), and the KS / chi-square tests of every baseline
-column against every candidate column.
+(the columns as a JSON object, the label apart), and the KS / chi-square tests of the columns
+both datasets have and of each gone column against each new one.
 
-Facts only: which pairs matter (the same column, a gone column against a new one), whether a
-column drifted, was renamed or lost a group, is decided in SQL (models/marts/audit) from
-seeds/thresholds.csv.
+Facts only: which test fits a column's type, whether a column drifted, was renamed or lost a
+group, is decided in SQL (models/marts/audit) from seeds/thresholds.csv.
 """
 
 from __future__ import annotations
@@ -141,7 +140,8 @@ def _string_counts(values: Sequence[object]) -> Counter:
 
 def pairwise_tests(baseline: Mapping[str, Sequence[object]],
                    candidate: Mapping[str, Sequence[object]], *, audit_id: str) -> pd.DataFrame:
-    """For every baseline column × candidate column: KS (scipy.stats.ks_2samp) on their numbers
+    """For every column both sides have, and every baseline-only column against every
+    candidate-only one (the pairs a rename can be): KS (scipy.stats.ks_2samp) on their numbers
     when both have some, chi-square with Cramér's V (scipy.stats.chi2_contingency) on their
     string counts when both have some; nulls and values of other types left out. Effect size:
     the KS statistic, or V."""
@@ -152,6 +152,8 @@ def pairwise_tests(baseline: Mapping[str, Sequence[object]],
     rows = []
     for left in baseline:
         for right in candidate:
+            if left != right and (left in candidate or right in baseline):
+                continue
             ref, cur = numbers["baseline"][left], numbers["candidate"][right]
             if ref.size and cur.size:
                 ks = ks_test(ref, cur)

@@ -319,9 +319,9 @@ audit_rows = sa.Table(
     sa.PrimaryKeyConstraint("audit_id", "dataset", "row_id"),
 )
 
-# KS (numbers) and chi-square (strings) of every baseline column against every candidate
-# column of an audit, from models_ml/drift.py; dbt picks the pairs and tests it needs (the same
-# column on both sides, a gone column against a new one for renames) and decides.
+# KS (numbers) and chi-square (strings) of an audit's columns, from models_ml/drift.py: each
+# column both datasets have, and each baseline-only column against each candidate-only one;
+# dbt picks the test that fits the columns' types and decides (drift, likely renames).
 audit_tests = sa.Table(
     "audit_tests",
     metadata,

@@ -22,6 +22,7 @@ from orchestration.jobs import MONITORING_JOB, REGISTRY_MARTS_JOB, RETRAINING_JO
 from orchestration.seed_config import thresholds
 from orchestration.sensors import DECISION_SENSORS, SENSORS
 from orchestration.story_lines import (
+    alert_lines,
     decision_lines,
     drift_periods,
     fairness_alert_lines,
@@ -97,6 +98,7 @@ class Story:
     checks: pd.DataFrame | None = None
     # How each version was trained (the registry's registrations, staging.stg_raw__model_registry)
     registrations: pd.DataFrame | None = None
+    alerts: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -118,6 +120,8 @@ class Story:
             rows = checks.loc[checks["evaluation_id"] == decision["evaluation_id"]]
             lines += decision_lines(decision, rows.to_dict("records"),
                                     trained.get(decision["candidate_version"], {}))
+        if self.alerts is not None:
+            lines += alert_lines(self.alerts)
         lines.append("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items()))
         return "\n".join(lines)
 
@@ -177,6 +181,7 @@ def run_story(defs: dg.Definitions, wh: Warehouse, *, instance: dg.DagsterInstan
     story.parity = production_parity(wh)
     story.fairness_alerts = production_fairness_alerts(wh)
     story.four_fifths_bound = thresholds(wh.config.project_dir)["four_fifths_ratio"]
+    story.alerts = read_frame(wh, "select alert_kind, alert_key, window_date from marts.alerts")
     timings["total"] = time.perf_counter() - started
     return story
 

@@ -100,6 +100,21 @@ def fairness_alert_lines(alerts: pd.DataFrame) -> list[str]:
     return lines
 
 
+def alert_lines(alerts: pd.DataFrame) -> list[str]:
+    """marts.alerts in one line per kind: how many keys (what the webhook would send, the latest
+    of each key) and alerts, and the first day.
+
+    alerts: marts.alerts rows (alert_kind, alert_key, window_date)."""
+    if alerts.empty:
+        return ["alerts (marts.alerts): none"]
+    lines = ["alerts (marts.alerts; `vigie alerts` lists them, `vigie alerts --send` posts the "
+             "latest of each key to $VIGIE_ALERT_WEBHOOK_URL):"]
+    for kind, rows in alerts.groupby("alert_kind", sort=True):
+        lines.append(f"  {kind}: {rows['alert_key'].nunique()} key(s), {len(rows)} alert(s) "
+                     f"from {rows['window_date'].min()}")
+    return lines
+
+
 def check_line(check: dict) -> str:
     """One gate check: verdict, point [interval] vs bound, production on the same rows."""
     verdict = "passed" if check.get("passed") else (

@@ -32,13 +32,15 @@ os.environ.setdefault("VIGIE_BOOTSTRAP_RESAMPLES", "40")
 SLOW_FILES_FIRST = (
     "test_bench_pipeline.py",  # the whole job end to end: minutes, even at 600 rows
     "test_spark_equality.py",  # one warehouse built on DuckDB and on Spark: about 6 minutes
+    "test_audit_migration.py",  # two 60-day warehouses built and audited per engine
+    "test_alerts.py",  # three builds and a Dagster job per engine
+    "test_fuzz.py",
     "test_incremental_sequences.py", "test_performance_marts.py", "test_dagster_pipeline.py",
     "test_fairness_marts.py", "test_training_examples.py", "test_monitoring_marts.py",
     "test_gate_marts.py", "test_cli_build_sequence.py", "test_dagster_postgres.py",
     "test_dagster_materialize_all.py", "test_vigie_run.py", "test_gate_property.py",
     "test_kill.py", "test_generic_tests.py", "test_grants.py", "test_dbt_before_init.py",
     "test_spark_cluster.py",
-    "test_audit_migration.py",  # two 60-day warehouses built and audited per engine
 )
 
 

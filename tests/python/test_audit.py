@@ -203,3 +203,30 @@ def test_bad_input_is_one_line(file_audit):
         assert done.returncode == 1, (args, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, done.stderr)
+
+
+def test_pairwise_tests_pairs_shared_columns_and_gone_against_new():
+    # a and b on both sides: a-a, b-b; gone g against new n only, never a-b or a-n
+    tests = pairwise_tests({"a": [1.0], "b": [2.0], "g": [3.0]},
+                           {"a": [1.0], "b": [2.0], "n": [3.0]}, audit_id="t")
+    assert sorted(zip(tests["baseline_column"], tests["candidate_column"], strict=True)) == [
+        ("a", "a"), ("b", "b"), ("g", "n")]
+
+
+def test_report_section_shows_the_latest_audit_failures():
+    from orchestration.report.audit import audit_body
+
+    findings = pd.DataFrame({
+        "audit_id": ["old", "new", "new"],
+        "audited_at": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-02-01"]),
+        "finding_kind": ["schema", "schema", "representation"],
+        "subject": ["gone_in_old", "kept", "sex=female"], "check_name": ["column", "column",
+                                                                          "share"],
+        "finding": ["gone", "unchanged", "under_represented"],
+        "detail": ["was string", "string", "share of rows"],
+        "baseline_value": [None, None, 0.31], "candidate_value": [None, None, 0.14],
+        "observed_value": [None, None, 0.45], "bound": [None, None, 0.8],
+        "is_assessable": [True, True, True], "passed": [False, True, False]})
+    body = audit_body(findings)
+    assert "<code>new</code>" in body and "2 checks, 1 not passed" in body
+    assert "sex=female" in body and "gone_in_old" not in body and "kept" not in body

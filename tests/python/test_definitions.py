@@ -26,6 +26,7 @@ from orchestration.warehouse import default_project_dir
 # Each singular dbt test of tests/dbt and the model it is a Dagster check of (config meta).
 SINGULAR_TESTS = {
     "configuration_drift_tests_fit_feature_types": "raw/feature_schema",
+    "configuration_monotone_declarations_are_valid": "raw/feature_schema",
     "configuration_kpi_checks_are_valid": "raw/kpi_checks",
     "configuration_monitoring_thresholds_are_set": "raw/thresholds",
     "configuration_audit_thresholds_are_set": "raw/thresholds",
@@ -166,6 +167,11 @@ def test_sensor_inputs_are_dbt_assets_and_triggers_are_registered(defs):
     assert defs.resolve_sensor_def("new_labels_sensor").job_name == "retraining"
     assert defs.resolve_sensor_def("fairness_mitigation_sensor").job_name == "retraining"
     assert defs.resolve_schedule_def("daily_monitoring").job_name == "monitoring"
+    assert defs.resolve_sensor_def("alert_delivery_sensor").job_name == "alert_delivery"
+    # the delivery job sends; it never rebuilds a mart (marts.alerts is a view the monitoring
+    # job keeps)
+    assert {n.name for n in defs.resolve_job_def("alert_delivery").graph.nodes} == {
+        "alerts__alert_deliveries"}
 
 
 def test_dagster_finds_the_code_location_from_the_repository_root(dbt_target):

@@ -30,7 +30,10 @@ NUMBER_TOLERANCE = 1e-9
 # engine as on two (two DuckDB builds of the seed differ in exactly these).
 RUN_TIME_COLUMNS = {"computed_at", "trained_at", "registered_at", "stage_changed_at",
                     "decided_at", "evaluated_at", "last_ingested_at", "last_drift_test_at",
-                    "window_state"}
+                    "window_state", "checked_at", "latest_ingested_at",
+                    "hours_since_latest_score", "hours_since_latest_ingestion"}
+# The one alert whose id, time and message are the build's own: staleness, measured at it.
+RUN_TIME_ROWS = {"alerts": "check_name <> 'stale'"}
 
 
 def build(config: WarehouseConfig, target_path) -> Warehouse:
@@ -125,8 +128,9 @@ def test_every_mart_has_the_same_rows_on_spark_as_on_duckdb(warehouses):
     names = mart_names(duckdb)
     assert len(names) >= 20
     for name in names:
-        assert_same_rows(name, duckdb.query_df(f"select * from marts.{name}"),
-                         spark.query_df(f"select * from marts.{name}"))
+        where = f" where {RUN_TIME_ROWS[name]}" if name in RUN_TIME_ROWS else ""
+        assert_same_rows(name, duckdb.query_df(f"select * from marts.{name}{where}"),
+                         spark.query_df(f"select * from marts.{name}{where}"))
 
 
 @pytest.mark.spark

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.story_lines import (
+    alert_lines,
     check_line,
     decision_lines,
     drift_periods,
@@ -111,3 +112,14 @@ def test_fairness_alerts_first_day_and_count_per_check():
         "labels 2024-01-05 (1 days); four-fifths ratio 2024-01-06 (1 days)"]
     assert fairness_alert_lines(alerts.iloc[:0]) == [
         "fairness alerts of production: none (no gap wholly past its bound)"]
+
+
+def test_alert_lines_count_keys_and_alerts_per_kind():
+    alerts = pd.DataFrame({
+        "alert_kind": ["kpi", "kpi", "kpi", "fairness"],
+        "alert_key": ["kpi|a", "kpi|a", "kpi|b", "fairness|sex"],
+        "window_date": ["2026-01-03", "2026-01-02", "2026-01-05", "2026-01-04"]})
+    lines = alert_lines(alerts)
+    assert lines[1:] == ["  fairness: 1 key(s), 1 alert(s) from 2026-01-04",
+                         "  kpi: 2 key(s), 3 alert(s) from 2026-01-02"]
+    assert alert_lines(alerts.iloc[:0]) == ["alerts (marts.alerts): none"]
