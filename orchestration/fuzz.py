@@ -8,10 +8,14 @@ writes the same rows again). What they show is dbt's: marts.model_fuzz_results.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from models_ml.credit_model import CreditModel, fit_reference_model, load_german_credit
 from models_ml.fuzz import case_features_json, feature_specs, fuzz_cases, sensitive_bands
 from orchestration import registry
 from orchestration.assets.io import append_frame, read_frame
@@ -32,8 +36,9 @@ FUZZ_MART_SELECTION = ["feature_schema", "thresholds", "stg_raw__model_fuzz_scor
                        "model_fuzz_results"]
 
 ERR_UNKNOWN_VERSION = "model {model} has no registered version {version!r}"
-ERR_NO_ARTIFACT = ("{model} {version} has no artifact in the model store at {root} (the "
-                   "simulator's v1 is served, not stored: save it there, or pass --model-store)")
+ERR_NO_ARTIFACT = ("{model} {version} has no artifact in the model store at {root}, and the "
+                   "simulator did not register it: save it there, or pass --model-store")
+SIMULATOR_SEED = "simulator_seed"  # in the details of the simulator's registration of v1
 ERR_NO_FEATURES = "model {model} has no features in seeds/feature_schema.csv"
 ERR_MISSING_FEATURE = ("{model} {version} takes feature {feature!r}, which "
                        "seeds/feature_schema.csv does not describe: it cannot be fuzzed")
@@ -45,11 +50,56 @@ class FuzzReport:
     model_version: str
     n_cases: int
     counts: dict[str, int]
+    scored_by: str = "its artifact in the model store"
 
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items()))
-        return (f"{self.model_name} {self.model_version}: {self.n_cases} fuzz cases scored "
-                f"({kinds}) into {FUZZ_TABLE}")
+        return (f"{self.model_name} {self.model_version}: {self.n_cases} fuzz cases scored by "
+                f"{self.scored_by} ({kinds}) into {FUZZ_TABLE}")
+
+
+@dataclass(frozen=True)
+class SimulatorModel:
+    """The simulator's served model (models_ml/credit_model.py) with the stored models'
+    scoring interface. The simulator serves v1 without storing it; its registration keeps the
+    seed that refits it exactly (a LightGBM fit is deterministic for a seed)."""
+
+    model: CreditModel
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.model.feature_names)
+
+    def predict_default_probability(self, features: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_default_probability(features)
+
+    def decide(self, scores, *, favorable: str, unfavorable: str) -> np.ndarray:
+        # CreditModel.decide's rule (approve below the threshold) in the seed's decision values
+        return np.where(np.asarray(scores, dtype=float) < self.model.threshold, favorable,
+                        unfavorable).astype(object)
+
+
+def simulator_seed(wh: Warehouse, model_name: str, model_version: str) -> int | None:
+    """The seed the simulator registered the version with, None when it did not register it."""
+    details = wh.scalar("select details from raw.model_registry where model_name = :m "
+                        "and model_version = :v and event = 'registered' "
+                        "order by recorded_at limit 1", {"m": model_name, "v": model_version})
+    value = json.loads(details).get(SIMULATOR_SEED) if details else None
+    return int(value) if value is not None else None
+
+
+def model_to_fuzz(wh: Warehouse, store: ModelStore, model_name: str, model_version: str):
+    """The version's stored artifact; else, for the simulator's v1, the served model refitted
+    from its registered seed. Returns (model, what scored)."""
+    if store.has(model_name, model_version):
+        return store.load(model_name, model_version), "its artifact in the model store"
+    seed = simulator_seed(wh, model_name, model_version)
+    if seed is None:
+        raise FileNotFoundError(ERR_NO_ARTIFACT.format(model=model_name, version=model_version,
+                                                       root=store.root))
+    german = load_german_credit(Path(wh.config.project_dir) / "seeds" / "german_credit.csv")
+    return (SimulatorModel(fit_reference_model(german, seed=seed)),
+            f"the simulator's model, refitted from its registered seed {seed}")
 
 
 def fuzz_id_for(model_name: str, model_version: str) -> str:
@@ -65,15 +115,12 @@ def fuzz_version(wh: Warehouse, store: ModelStore, model_name: str, model_versio
     if model_version not in registry.versions(wh, model_name):
         raise registry.RegistryError(ERR_UNKNOWN_VERSION.format(model=model_name,
                                                                 version=model_version))
-    if not store.has(model_name, model_version):
-        raise FileNotFoundError(ERR_NO_ARTIFACT.format(model=model_name, version=model_version,
-                                                       root=store.root))
+    model, scored_by = model_to_fuzz(wh, store, model_name, model_version)
     project_dir = wh.config.project_dir
     rows = feature_schema(project_dir, model_name)
     if not rows:
         raise ValueError(ERR_NO_FEATURES.format(model=model_name))
     specs = feature_specs(rows)
-    model = store.load(model_name, model_version)
     names = [s.name for s in specs]
     for feature in model.feature_names:
         if feature not in names:
@@ -103,7 +150,7 @@ def fuzz_version(wh: Warehouse, store: ModelStore, model_name: str, model_versio
         delete_where(conn, wh.target, FUZZ_TABLE, "fuzz_id", fuzz_id)
         append_frame(conn, wh.target, FUZZ_TABLE, frame)
     return FuzzReport(model_name, model_version, len(frame),
-                      cases["case_kind"].value_counts().to_dict())
+                      cases["case_kind"].value_counts().to_dict(), scored_by)
 
 
 def read_fuzz_results(wh: Warehouse, model_name: str, model_version: str) -> pd.DataFrame:

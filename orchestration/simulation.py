@@ -89,6 +89,8 @@ def ensure_initial_model(warehouse: Warehouse, german: pd.DataFrame, *, seed: in
                 conn, model_name=model_name, model_version=INITIAL_VERSION,
                 event="registered", stage="production",
                 reason="initial model fitted on the reference data by the simulator",
+                # what refits it, byte for byte: `vigie fuzz v1` scores it without an artifact
+                details={"simulator_seed": seed},
                 trained_at=now_utc(), dataset_hash=None, n_training_rows=len(features),
                 decision_threshold=model.threshold,
                 feature_list=list(FEATURES))

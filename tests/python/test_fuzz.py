@@ -231,3 +231,30 @@ def test_switched_on_without_fuzz_results_blocks_and_off_passes(fuzzed, gate_cha
     assert check["passed"] and "switched off" in check["detail"]
     assert gate["decision"].tolist() == ["promoted"]
     assert EVAL in gate["evaluation_id"].tolist()
+
+
+def test_the_simulators_v1_is_fuzzed_without_an_artifact(tmp_path, monkeypatch):
+    """The simulator serves v1 without storing it: `vigie fuzz v1` refits it from the seed its
+    registration keeps, and the scores are those of the simulator's own fit."""
+    from test_cli_build_sequence import vigie
+
+    from models_ml.credit_model import fit_reference_model
+    from orchestration.warehouse import WarehouseConfig
+
+    config = WarehouseConfig.from_env(target="duckdb", duckdb_path=str(tmp_path / "w.duckdb"))
+    for args in (("init",), ("simulate", "--days", "1", "--per-day", "20", "--seed", "5",
+                             "--scenario", "clean"),
+                 ("fuzz", "v1", "--cases", "40", "--model-store", str(tmp_path / "empty"))):
+        done = vigie(config, tmp_path, *args)
+        assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+    assert "refitted from its registered seed 5" in done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("counterfactual_flip_rate")] \
+        == ["age", "sex"]
+    rows = Warehouse(config).query_df("select cast(features as varchar) as features, score "
+                                      "from raw.model_fuzz_scores order by case_id")
+    served = fit_reference_model(load_german_credit(f"{ROOT}/seeds/german_credit.csv"), seed=5)
+    cases = pd.DataFrame([pd.read_json(pd.io.common.StringIO(f), typ="series")
+                          for f in rows["features"]])
+    expected = served.predict_default_probability(cases)
+    np.testing.assert_allclose(rows["score"].to_numpy(dtype=float), expected, rtol=0, atol=1e-12)
