@@ -79,15 +79,7 @@ banded as (
     from valued
     left join bands
         on valued.attribute = bands.attribute
-        and (
-            (bands.category_value is not null and valued.value_text = bands.category_value)
-            or (
-                bands.category_value is null
-                and valued.value_numeric is not null
-                and (bands.lower_bound is null or valued.value_numeric >= bands.lower_bound)
-                and (bands.upper_bound is null or valued.value_numeric < bands.upper_bound)
-            )
-        )
+        and {{ vigie.value_in_band('valued.value_text', 'valued.value_numeric') }}
 ),
 
 final as (
