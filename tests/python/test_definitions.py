@@ -29,7 +29,6 @@ SINGULAR_TESTS = {
     "configuration_monotone_declarations_are_valid": "raw/feature_schema",
     "configuration_kpi_checks_are_valid": "raw/kpi_checks",
     "configuration_monitoring_thresholds_are_set": "raw/thresholds",
-    "configuration_audit_thresholds_are_set": "raw/thresholds",
     "fairness_groups_add_up_to_predictions": "marts/group_parity",
     "fairness_sensitive_bands_do_not_overlap": "raw/sensitive_groups",
     "monitoring_drift_summary_counts_drifted_features": "marts/drift_summary",
