@@ -1,7 +1,7 @@
 """Alerts that reach people: marts.alerts delivered to a Slack-compatible webhook.
 
-dbt decides everything about an alert (marts.alerts, a view): what it says, its key, and
-whether the next delivery sends it (to_send) or records it suppressed (to_suppress: another
+dbt decides everything about an alert (marts.alerts): what it says, its key, and whether the
+next delivery sends it (to_send) or records it suppressed (to_suppress: another
 alert of the same key went out less than alert_suppression_hours ago, or a later one of the key
 goes out in its place). This module only posts and records: one row in raw.alert_deliveries per
 attempt, written right after it, so an alert the webhook accepted is never sent twice and one
@@ -29,11 +29,16 @@ TIMEOUT_ENV = "VIGIE_ALERT_TIMEOUT_SECONDS"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 SEVERITY_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
 
+# marts.alerts says what to do as of its build; an alert handled since (sent or suppressed by an
+# earlier delivery before the next build) is not handled twice: the guard that makes a re-run
+# send nothing, not a rule.
 PENDING_SQL = """
 select alert_id, alert_key, alert_kind, check_name, severity, model_name, model_version,
        window_date, subject, message, delivery_status
 from marts.alerts
 where delivery_status in ('to_send', 'to_suppress')
+  and alert_id not in (select alert_id from raw.alert_deliveries
+                       where delivery_status in ('sent', 'suppressed'))
 order by raised_at, alert_id
 """
 

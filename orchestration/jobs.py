@@ -67,7 +67,9 @@ registry_marts_job = dg.define_asset_job(
     description="Rebuild the marts that read the registry (decisions, versions)")
 
 alert_delivery_job = dg.define_asset_job(
-    ALERT_DELIVERY_JOB, dg.AssetSelection.assets(ALERT_DELIVERIES_KEY), tags=WAREHOUSE_TAGS,
-    description="Send the new alerts of marts.alerts to $VIGIE_ALERT_WEBHOOK_URL, once each")
+    ALERT_DELIVERY_JOB, dg.AssetSelection.assets(ALERT_DELIVERIES_KEY).upstream(depth=1),
+    tags=WAREHOUSE_TAGS,
+    description="Rebuild marts.alerts (a blocked promotion shows without a monitoring run), "
+                "then send its new alerts to $VIGIE_ALERT_WEBHOOK_URL, once each")
 
 JOBS = [simulation_job, monitoring_job, retraining_job, registry_marts_job, alert_delivery_job]

@@ -176,8 +176,8 @@ def fairness_mitigation_sensor(context: dg.SensorEvaluationContext
 
 # The sensors asked once monitoring has run; the mitigation sensor answers a retraining's
 # decision, so it is asked after the retraining run.
-# marts.alerts is a view: rebuilt by every monitoring run, read live. A blocked promotion is
-# recorded by the retraining run (the decision record) and shows in it without a rebuild.
+# marts.alerts is rebuilt by every monitoring run; a blocked promotion is recorded by a
+# retraining run (the decision record), and the delivery job rebuilds marts.alerts first.
 ALERTS_KEY = dg.AssetKey(["marts", "alerts"])
 ALERT_SOURCE_KEYS = (ALERTS_KEY, DECISION_RECORD_KEY)
 

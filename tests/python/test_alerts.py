@@ -28,6 +28,7 @@ from scipy.stats import chi2_contingency
 from test_cli_build_sequence import vigie
 
 from orchestration.alerting import WEBHOOK_URL_ENV, WebhookSettings, post_json, slack_body
+from orchestration.dbt_runner import run_dbt
 from orchestration.definitions import build_definitions
 from orchestration.jobs import ALERT_DELIVERY_JOB
 from orchestration.resources import WarehouseResource
@@ -256,9 +257,9 @@ def test_each_new_alert_reaches_the_webhook_once(built, receiver, monkeypatch, t
     assert sorted(receiver.ids()) == sorted(expected)  # one post per key, none twice
     body = receiver.bodies[0]
     assert body["text"] == body["blocks"][0]["text"]["text"] and "Vigie" in body["text"]
-    statuses = frame(warehouse, "select alert_id, delivery_status from marts.alerts")
-    assert set(statuses.loc[statuses["delivery_status"] == "sent", "alert_id"]) == expected
-    assert set(statuses["delivery_status"]) == {"sent", "suppressed"}
+    handled = frame(warehouse, "select alert_id, delivery_status from raw.alert_deliveries")
+    assert set(handled.loc[handled["delivery_status"] == "sent", "alert_id"]) == expected
+    assert sorted(handled["alert_id"]) == sorted(alerts["alert_id"])  # each handled once
 
     # a re-run sends nothing
     done = cli(config, tmp, receiver.url, "alerts", "--send")
@@ -269,9 +270,10 @@ def test_each_new_alert_reaches_the_webhook_once(built, receiver, monkeypatch, t
     # a rebuild raises the stale alert again (freshness is measured at the build): a new alert
     # of a key sent less than alert_suppression_hours ago is suppressed, not sent
     assert vigie(config, tmp, "build").returncode == 0
-    stale = frame(warehouse, "select alert_id, delivery_status from marts.alerts "
-                             "where check_name = 'stale'")
-    assert list(stale["delivery_status"]) == ["to_suppress"]
+    statuses = frame(warehouse, "select check_name, delivery_status from marts.alerts")
+    stale = statuses["check_name"] == "stale"
+    assert list(statuses.loc[stale, "delivery_status"]) == ["to_suppress"]
+    assert set(statuses.loc[~stale, "delivery_status"]) == {"sent", "suppressed"}
     done = cli(config, tmp, receiver.url, "alerts", "--send")
     assert done.returncode == 0 and "0 sent, 1 suppressed" in done.stderr
     assert len(receiver.bodies) == len(expected)
@@ -281,6 +283,8 @@ def test_a_refused_post_is_recorded_and_sent_at_the_next_delivery(built, tmp_pat
     warehouse, config, tmp = built
     with warehouse.connect() as conn:  # forget the deliveries of the test before
         conn.exec_driver_sql("delete from raw.alert_deliveries")
+    run_dbt(["build", "--select", "alerts"], config, target_path=str(tmp / "dbt_target"),
+            capture=True)
     refusing = Receiver(status=500)
     try:
         done = cli(config, tmp, refusing.url, "alerts", "--send")

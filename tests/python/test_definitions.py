@@ -167,10 +167,12 @@ def test_sensor_inputs_are_dbt_assets_and_triggers_are_registered(defs):
     assert defs.resolve_sensor_def("fairness_mitigation_sensor").job_name == "retraining"
     assert defs.resolve_schedule_def("daily_monitoring").job_name == "monitoring"
     assert defs.resolve_sensor_def("alert_delivery_sensor").job_name == "alert_delivery"
-    # the delivery job sends; it never rebuilds a mart (marts.alerts is a view the monitoring
-    # job keeps)
-    assert {n.name for n in defs.resolve_job_def("alert_delivery").graph.nodes} == {
-        "alerts__alert_deliveries"}
+    # the delivery job rebuilds marts.alerts, then sends; the monitoring job rebuilds it too
+    delivery = {k.to_user_string() for k in
+                defs.resolve_job_def("alert_delivery").asset_layer.selected_asset_keys}
+    assert delivery == {"marts/alerts", "alerts/alert_deliveries"}
+    assert dg.AssetKey(["marts", "alerts"]) in \
+        defs.resolve_job_def("monitoring").asset_layer.selected_asset_keys
 
 
 def test_dagster_finds_the_code_location_from_the_repository_root(dbt_target):

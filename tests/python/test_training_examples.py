@@ -33,10 +33,10 @@ UNICODE_AGE = "âge"
 SPACED = "Größe m²"
 # A second model whose features have odd names (two of them sensitive, with their own bands).
 ODD_SCHEMA = [
-    f'{ODD_MODEL},"{QUOTED.replace(chr(34), chr(34) * 2)}",categorical,,,x|y,true,true,auto',
-    f"{ODD_MODEL},{UNICODE_AGE},integer,0,120,,true,true,auto",
-    f"{ODD_MODEL},{SPACED},numeric,0,10,,true,false,",
-    f"{ODD_MODEL},sex,categorical,,,female|male,true,false,auto",
+    f'{ODD_MODEL},"{QUOTED.replace(chr(34), chr(34) * 2)}",categorical,,,x|y,true,true,auto,',
+    f"{ODD_MODEL},{UNICODE_AGE},integer,0,120,,true,true,auto,",
+    f"{ODD_MODEL},{SPACED},numeric,0,10,,true,false,,",
+    f"{ODD_MODEL},sex,categorical,,,female|male,true,false,auto,",
 ]
 ODD_BANDS = [f'"{QUOTED.replace(chr(34), chr(34) * 2)}",grp_x,,,x',
              f'"{QUOTED.replace(chr(34), chr(34) * 2)}",grp_y,,,y',
@@ -295,7 +295,7 @@ def test_layout_comes_from_the_seed_at_compile_time(tmp_path, dbt_target_path):
     """Before the seed exists the layout is empty and the model still compiles; a feature whose
     name collides with a column (case-insensitively) is a compile error naming it."""
     project = copy_project(tmp_path,
-                           {"feature_schema": ["other,Score,numeric,0,1,,true,false,auto"]})
+                           {"feature_schema": ["other,Score,numeric,0,1,,true,false,auto,"]})
     config = WarehouseConfig.from_env(target="duckdb", duckdb_path=str(tmp_path / "v.duckdb"),
                                       project_dir=str(project))
     fresh_warehouse(config)

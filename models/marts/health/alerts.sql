@@ -1,11 +1,12 @@
-{{ config(materialized='view') }}
 -- Every alert Vigie raises, one list for the webhook, a BI tool and the API: a drift status
 -- that worsened (drift_summary), a fairness alert (fairness_alerts), a KPI alert (kpi_alerts),
--- a blocked promotion (the registry) and a data-health anomaly (data_health). A view,
--- so whether each was sent (raw.alert_deliveries) is read at query time. The alert key (kind ×
--- model × version × subject) is what suppression works on: of the alerts of a key not yet
--- handled, only the latest is sent, and none while one of the key went out less than
--- alert_suppression_hours ago; the others are suppressed.
+-- a blocked promotion (the registry) and a data-health anomaly (data_health). The alert key
+-- (kind × model × version × subject) is what suppression works on: of the alerts of a key not
+-- yet handled (raw.alert_deliveries, as of this build), only the latest is to be sent, and
+-- none while one of the key went out less than alert_suppression_hours ago; the others are to
+-- be suppressed. A table, not a view: on PostgreSQL a rebuilt parent is dropped with CASCADE,
+-- which would drop a view over it until the next full build. Every build and every delivery
+-- run (the alert_delivery job) rebuild it.
 {%- set text = dbt.type_string() %}
 {%- set ts = dbt.type_timestamp() %}
 {%- set num = vigie.gate_number %}
