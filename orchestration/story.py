@@ -18,7 +18,13 @@ import pandas as pd
 
 from orchestration.assets.io import read_frame
 from orchestration.assets.keys import REASON_TAG, TRIGGER_TAG
-from orchestration.jobs import MONITORING_JOB, REGISTRY_MARTS_JOB, RETRAINING_JOB, SIMULATION_JOB
+from orchestration.jobs import (
+    ALERT_DELIVERY_JOB,
+    MONITORING_JOB,
+    REGISTRY_MARTS_JOB,
+    RETRAINING_JOB,
+    SIMULATION_JOB,
+)
 from orchestration.seed_config import thresholds
 from orchestration.sensors import DECISION_SENSORS, SENSORS
 from orchestration.story_lines import (
@@ -178,6 +184,11 @@ def run_story(defs: dg.Definitions, wh: Warehouse, *, instance: dg.DagsterInstan
         # In the name's order: the same lines on every engine (a table has no order of its own).
         story.checks = read_frame(wh, "select * from marts.promotion_gate_checks "
                                       "order by evaluation_id, check_name")
+    # What the alert sensor asks for after a decision: marts.alerts rebuilt (a blocked promotion
+    # is an alert), then sent when VIGIE_ALERT_WEBHOOK_URL is set (else nothing is sent).
+    if not step("alerts", ALERT_DELIVERY_JOB, raise_on_error=False).success:
+        progress(f"alert delivery did not finish (details in {log_file}); `vigie alerts --send` "
+                 "tries again")
     story.parity = production_parity(wh)
     story.fairness_alerts = production_fairness_alerts(wh)
     story.four_fifths_bound = thresholds(wh.config.project_dir)["four_fifths_ratio"]
