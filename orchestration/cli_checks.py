@@ -1,7 +1,6 @@
 """The `vigie` verbs that test the data and the model before and around production: `audit`
 (two datasets compared), `fuzz` (a version tested from its schema) and `alerts` (marts.alerts
-listed and sent). Registered on the `vigie` group by orchestration/cli.py, which imports this
-module last."""
+listed and sent). Registered on the `vigie` group by orchestration/cli.py."""
 
 from __future__ import annotations
 
@@ -10,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from orchestration.cli import main, one_line_errors, say, target_option, warehouse_for
+from orchestration.cli_common import one_line_errors, say, target_option, warehouse_for
 from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import WarehouseConfig, WarehouseError
 
 
-@main.command(help="Test a stored model version from its schema: score inputs generated from "
+@click.command(help="Test a stored model version from its schema: score inputs generated from "
                     "seeds/feature_schema.csv (bounds and just inside, every category, nulls, "
                     "their combinations, seeded random cases, small steps, counterfactuals of "
                     "the sensitive attributes) into raw.model_fuzz_scores, build "
@@ -54,7 +53,7 @@ def fuzz(version: str, model_name: str, n_random: int, seed: int, model_store: s
     click.echo(results_table(read_fuzz_results(warehouse, model_name, version)))
 
 
-@main.command(help="Compare two datasets before trusting the second: schema (gone, new, type "
+@click.command(help="Compare two datasets before trusting the second: schema (gone, new, type "
                     "changed, likely renamed columns), null rates and distribution shift per "
                     "column, each sensitive group's share, label rate and outcome rate. A "
                     "dataset is a file (CSV, JSON Lines, Parquet; a `row_id` and an `outcome` "
@@ -91,7 +90,7 @@ def audit(baseline: str, candidate: str, model_name: str, fail_on: str | None,
         sys.exit(1)
 
 
-@main.command(help="List marts.alerts (drift, fairness, KPI, blocked promotion, data health), "
+@click.command(help="List marts.alerts (drift, fairness, KPI, blocked promotion, data health), "
                     "one line each, newest first; with --send, deliver the ones to send to "
                     "$VIGIE_ALERT_WEBHOOK_URL (Slack-compatible JSON) and record the others "
                     "suppressed. Each alert goes out once; a re-run sends nothing new.")
@@ -128,3 +127,6 @@ def alerts(send: bool, limit: int, target: str | None) -> None:
         click.echo(f"{row.window_date} {row.severity:<8} {row.alert_kind:<11} "
                    f"{row.model_name}{version} [{row.delivery_status}] {row.message}")
     say(f"{len(rows)} alert(s) listed")
+
+
+COMMANDS = (fuzz, audit, alerts)
