@@ -102,11 +102,18 @@ def ensure_dbt_on_path() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+# dbt's unit tests check the SQL, not the data: they belong to CI (`dbt build` run directly, and
+# tests/python/test_dbt_unit_tests.py on every engine), not to every build of a warehouse, as
+# dbt's own documentation advises. On a small warehouse they were a quarter of a build's time.
+PRODUCTION_DBT_ENV = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+
+
 def dbt_overrides(config: WarehouseConfig, target_path: str | Path | None = None
                   ) -> dict[str, str]:
     """The variables every dbt call of Vigie sets, from the CLI (run_dbt) and from Dagster
-    (resources.dbt_environment): profiles.yml's VIGIE_* and dbt's target and log folders."""
-    values = dict(config.dbt_env())
+    (resources.dbt_environment): profiles.yml's VIGIE_*, dbt's target and log folders, and
+    PRODUCTION_DBT_ENV."""
+    values = dict(config.dbt_env()) | PRODUCTION_DBT_ENV
     if target_path:
         values["DBT_TARGET_PATH"] = str(target_path)
         values["DBT_LOG_PATH"] = str(Path(target_path) / "logs")
@@ -162,7 +169,10 @@ def run_dbt_in_process(args: list[str], config: WarehouseConfig, *,
     # The session sets the VIGIE_* variables in this process, for dbt's profiles.yml.
     spark_session(config.project_dir, config.dbt_env())
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    command = [*args, "--target", config.dbt_target,
+    # PRODUCTION_DBT_ENV as flags: this process's environment is the caller's, not dbt's own.
+    excluded = (["--exclude-resource-type", PRODUCTION_DBT_ENV["DBT_EXCLUDE_RESOURCE_TYPES"]]
+                if args[:1] == ["build"] else [])
+    command = [*args, *excluded, "--target", config.dbt_target,
                "--project-dir", project_dir or config.project_dir,
                "--profiles-dir", config.project_dir]
     if target_path:

@@ -9,12 +9,14 @@ Slow (a Spark build is several minutes on two cores): `pytest -m "not spark"` sk
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from orchestration.build import build_warehouse
+from orchestration.dbt_runner import run_dbt_in_process
 from orchestration.raw_contract import init_warehouse
 from orchestration.simulation import simulate_into
 from orchestration.warehouse import Warehouse, WarehouseConfig
@@ -141,3 +143,17 @@ def test_the_story_is_the_same_drift_days_and_parity(warehouses):
     drift = duckdb.query_df(sql)
     assert (drift["status"] == "alert").any()  # the migration is seen at all
     assert_same_rows("drift_summary", drift, spark.query_df(sql))
+
+
+@pytest.mark.spark
+def test_every_unit_test_of_the_spark_project_passes_on_spark(warehouses, tmp_path):
+    # Vigie's builds leave dbt's unit tests out (test_dbt_unit_tests.py): here they run on the
+    # Spark warehouse just built, whose relations give them their inputs' column types.
+    _, spark = warehouses
+    done = run_dbt_in_process(["test", "--select", "test_type:unit"], spark.config,
+                              target_path=tmp_path)
+    assert done.returncode == 0
+    ran = {r["unique_id"]: r["status"] for r in
+           json.loads((tmp_path / "run_results.json").read_text())["results"]}
+    declared = set(json.loads((tmp_path / "manifest.json").read_text())["unit_tests"])
+    assert len(declared) >= 15 and set(ran) == declared and set(ran.values()) == {"pass"}
