@@ -133,6 +133,7 @@
                     % {{ prime }} as row_hash
             from {{ row_source }} as sampled
             cross join ({{ vigie.bootstrap_settings(thresholds) }}) as settings
+            {{ vigie.optimization_fence() }}
         ) as hashed
         cross join ({{ vigie.bootstrap_resample_keys(thresholds) }}) as resamples
         {%- if whole_cells_above is not none %}
@@ -179,6 +180,7 @@
             ) as uniforms
         ) as normals
         {%- endif %}
+        {{ vigie.optimization_fence() }}
     ) as weighted
     group by
         {%- for column in keys %}
