@@ -2,6 +2,7 @@
 
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from orchestration.warehouse import default_project_dir
 
 DBT_ASSETS_NAME = "vigie_dbt"
 INDIRECT_SELECTION = "DBT_INDIRECT_SELECTION"
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 class VigieDbtTranslator(DagsterDbtTranslator):
@@ -92,11 +94,13 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         with dbt_environment(warehouse.config, invocations), singular_tests_when_buildable():
             # dbt skips what is downstream of a failed test; failed tests show as failed checks.
             if warehouse.config.local_spark:
+                invocation = invocations / f"{context.run_id[:8]}-{uuid.uuid4().hex[:8]}"
                 events = stream_in_process(
                     context, validate_manifest(project.manifest_path), VigieDbtTranslator(),
-                    warehouse.config, invocations / f"{context.run_id[:8]}-{uuid.uuid4().hex[:8]}")
+                    warehouse.config, invocation)
             else:
-                events = dbt.cli(["build"], context=context, raise_on_error=False).stream()
+                cli = dbt.cli(["build"], context=context, raise_on_error=False)
+                invocation, events = cli.target_path, cli.stream()
             for event in events:
                 # From the first event that gets metadata on, events wait for dbt to let go of
                 # the warehouse (outputs stay in dbt's order, as Dagster requires).
@@ -104,9 +108,24 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                     held.append(event)
                 else:
                     yield event
+            keep_partial_parse(Path(invocation), invocations)
         yield from with_relation_metadata(held, context, warehouse)
 
     return vigie_dbt
+
+
+def keep_partial_parse(invocation: Path, shared: Path) -> None:
+    """Make this step's parse the one the next step starts from. dagster-dbt copies the shared
+    target folder's partial_parse.msgpack into each invocation's folder, and dbt refuses it when
+    it was parsed for another warehouse (the connection's path or database is in its hash:
+    "profile has changed") and parses the whole project again, about 4 s a step. The
+    invocation's own file fits this warehouse. Replaced atomically: steps may run side by side."""
+    source = invocation / PARTIAL_PARSE
+    if not source.exists():
+        return
+    staged = shared / f".{PARTIAL_PARSE}.{uuid.uuid4().hex}"
+    shutil.copyfile(source, staged)
+    os.replace(staged, shared / PARTIAL_PARSE)
 
 
 @contextmanager
