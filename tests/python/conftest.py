@@ -30,12 +30,12 @@ os.environ.setdefault("VIGIE_BOOTSTRAP_RESAMPLES", "40")
 # collected last runs alone at the end while the other worker idles; started first, the
 # lighter files fill in behind them. Only the order changes: each file stays on one worker.
 SLOW_FILES_FIRST = (
+    "test_incremental_sequences.py",  # a dozen monitoring builds per engine
+    "test_spark_equality.py",  # one warehouse built on DuckDB and on Spark: about 5 minutes
     "test_bench_pipeline.py",  # the whole job end to end: minutes, even at 600 rows
-    "test_spark_equality.py",  # one warehouse built on DuckDB and on Spark: about 6 minutes
-    "test_audit_migration.py",  # two 60-day warehouses built and audited per engine
     "test_alerts.py",  # three builds and a Dagster job per engine
-    "test_fuzz.py",
-    "test_incremental_sequences.py", "test_performance_marts.py", "test_dagster_pipeline.py",
+    "test_dagster_pipeline.py", "test_audit_migration.py", "test_fuzz.py",
+    "test_performance_marts.py", "test_seasonal_baselines.py", "test_multivariate_drift.py",
     "test_fairness_marts.py", "test_training_examples.py", "test_monitoring_marts.py",
     "test_gate_marts.py", "test_cli_build_sequence.py", "test_dagster_postgres.py",
     "test_dagster_materialize_all.py", "test_vigie_run.py", "test_gate_property.py",
