@@ -15,6 +15,7 @@ import pytest
 import scipy.stats
 from dagster_dbt import get_asset_key_for_model
 
+from orchestration.assets.dbt import keep_partial_parse
 from orchestration.assets.keys import (
     DECISION_RECORD_KEY,
     DRIFT_TESTS_KEY,
@@ -229,7 +230,7 @@ def test_better_candidate_failing_four_fifths_is_blocked(clean_copy):
                                blocked["candidate_auc"] - blocked["production_auc"], rtol=1e-9)
 
 
-def test_fair_better_candidate_is_promoted(clean_copy):
+def test_fair_better_candidate_is_promoted(clean_copy, dbt_target):
     """A candidate that passes every check goes to production. On 12 days × 250 predictions
     the AUC margin is noise-sized, so this warehouse asks for no margin (its thresholds seed,
     which the gate reads as it rebuilds); the margin's own
@@ -253,6 +254,23 @@ def test_fair_better_candidate_is_promoted(clean_copy):
                        "from marts.promotion_decisions")
     assert mart["decision"].tolist() == ["promoted"]
     np.testing.assert_allclose(mart["candidate_auc"].iloc[0], promoted["candidate_auc"])
+    # Each dbt step of the run started from the previous one's parse (keep_partial_parse):
+    # only the first, on a warehouse new to this target folder, parsed the whole project.
+    logs = list(dbt_target.glob(f"*-{result.run_id[:7]}-*/dbt.log"))
+    reparsed = [log for log in logs if "Unable to do partial parsing" in log.read_text()]
+    assert len(logs) >= 3 and len(reparsed) <= 1, [log.parent.name for log in reparsed]
+
+
+def test_a_step_leaves_its_parse_to_the_next(tmp_path):
+    shared, step = tmp_path / "target", tmp_path / "target" / "vigie_dbt-run-1"
+    step.mkdir(parents=True)
+    (shared / "partial_parse.msgpack").write_bytes(b"another warehouse's parse")
+    keep_partial_parse(tmp_path / "a step that wrote none", shared)
+    assert (shared / "partial_parse.msgpack").read_bytes() == b"another warehouse's parse"
+    (step / "partial_parse.msgpack").write_bytes(b"this warehouse's parse")
+    keep_partial_parse(step, shared)
+    assert (shared / "partial_parse.msgpack").read_bytes() == b"this warehouse's parse"
+    assert sorted(p.name for p in shared.iterdir()) == ["partial_parse.msgpack", step.name]
 
 
 def test_fair_candidate_under_the_delta_is_skipped(clean_copy):
