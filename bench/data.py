@@ -20,11 +20,11 @@ import pandas as pd
 from models_ml.credit_model import load_german_credit
 from models_ml.simulate import iter_simulated_days
 from orchestration.ingest import ingest_records
-from orchestration.raw_contract import init_warehouse
 from orchestration.readers import RawRecord
 from orchestration.seed_config import contract_rules
 from orchestration.simulation import INITIAL_VERSION, ensure_initial_model, frame_records
 from orchestration.warehouse import Warehouse, WarehouseConfig, default_project_dir
+from orchestration.warehouse_init import init_warehouse
 
 DAYS = 30
 SEED = 11

@@ -51,11 +51,11 @@ def run_seed(scenario: str, days: int, per_day: int, seed: int, root: Path) -> d
 
     from orchestration.definitions import build_definitions
     from orchestration.jobs import SIMULATION_JOB
-    from orchestration.raw_contract import init_warehouse
     from orchestration.resources import ModelStoreResource, WarehouseResource
     from orchestration.sensors import DECISION_SENSORS
     from orchestration.story import execute_job, sensor_requests
     from orchestration.warehouse import Warehouse, WarehouseConfig
+    from orchestration.warehouse_init import init_warehouse
 
     config = WarehouseConfig.from_env(target="duckdb", duckdb_path=str(root / "vigie.duckdb"))
     init_warehouse(Warehouse(config))

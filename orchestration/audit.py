@@ -26,9 +26,9 @@ from models_ml.audit import (
 )
 from orchestration.assets.io import append_frame, read_frame, utc_now
 from orchestration.dbt_runner import run_dbt
-from orchestration.raw_contract import init_warehouse
 from orchestration.readers import check_readable
 from orchestration.warehouse import Warehouse, WarehouseConfig, relation_names
+from orchestration.warehouse_init import init_warehouse
 
 FINDING_KINDS = ("schema", "nulls", "drift", "representation", "labels")
 # The audit's marts and what they read (their staging and intermediate models, the seeds they

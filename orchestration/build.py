@@ -16,8 +16,8 @@ from orchestration.assets.calibration import compute_calibrations
 from orchestration.assets.drift import compute_drift_tests
 from orchestration.assets.multivariate import compute_domain_classifiers
 from orchestration.dbt_runner import run_dbt
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse, WarehouseConfig, relation_names
+from orchestration.warehouse_init import init_warehouse
 
 # What reads the Python steps' tables: built after them, as the monitoring job does.
 AFTER_PYTHON_STEPS = ("source:raw.drift_tests+", "source:raw.score_calibration+",

@@ -20,8 +20,8 @@ from orchestration.cli_common import (
     target_option,
     warehouse_for,
 )
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse, WarehouseConfig
+from orchestration.warehouse_init import init_warehouse
 
 
 @click.group(help="Vigie: a dbt + SQL-first data-validation and model-monitoring warehouse.\n\n"

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from orchestration.cli_common import one_line_errors, say, target_option, warehouse_for
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import WarehouseConfig, WarehouseError
+from orchestration.warehouse_init import init_warehouse
 
 
 @click.command(help="Test a stored model version from its schema: score inputs generated from "

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from orchestration.raw_contract import SCHEMAS
 from orchestration.warehouse import Warehouse
+from orchestration.warehouse_init import SCHEMAS
 
 BI_ROLE_ENV = "VIGIE_BI_ROLE"
 BI_PASSWORD_ENV = "VIGIE_BI_PASSWORD"

@@ -11,9 +11,9 @@ from fastapi_offline import FastAPIOffline
 from orchestration.api import routes_ingest, routes_status
 from orchestration.api.settings import ApiSettings
 from orchestration.api.writer import DirectWriter, Ingestor, QueuedWriter
-from orchestration.raw_contract import init_warehouse
 from orchestration.seed_config import contract_rules
 from orchestration.warehouse import Warehouse
+from orchestration.warehouse_init import init_warehouse
 
 DESCRIPTION = """Predictions and feedback from a serving system, validated as `vigie ingest`
 validates files: good rows go to `raw.predictions` / `raw.feedback`, bad ones to

@@ -12,9 +12,9 @@ from models_ml.credit_model import german_as_reference, load_german_credit
 from models_ml.explain import mean_abs_contributions
 from orchestration.assets.io import append_frame, utc_now
 from orchestration.assets.keys import RAW_GROUP, RAW_TRAFFIC_KEYS
-from orchestration.raw_contract import init_warehouse
 from orchestration.resources import WarehouseResource
 from orchestration.simulation import INITIAL_VERSION, ensure_initial_model, simulate_into
+from orchestration.warehouse_init import init_warehouse
 
 
 class SimulationConfig(dg.Config):

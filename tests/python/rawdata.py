@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 
 from orchestration.dbt_runner import run_dbt
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse, WarehouseConfig, load_arrow
+from orchestration.warehouse_init import init_warehouse
 
 NOW = dt.datetime(2030, 1, 1)
 

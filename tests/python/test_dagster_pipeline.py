@@ -25,11 +25,11 @@ from orchestration.assets.keys import (
 )
 from orchestration.checks.gate import GATE_CHECKS
 from orchestration.definitions import build_definitions
-from orchestration.raw_contract import init_warehouse
 from orchestration.resources import ModelStoreResource, WarehouseResource
 from orchestration.seed_config import thresholds
 from orchestration.story import execute_job, sensor_requests
 from orchestration.warehouse import Warehouse, WarehouseConfig
+from orchestration.warehouse_init import init_warehouse
 
 START = "2024-01-01"
 # Candidates steered through the training asset's config (found on the clean stream, seed 7):

@@ -14,10 +14,10 @@ import scipy.stats
 from test_dagster_pipeline import BUILD_JOB, build_only
 
 from orchestration.definitions import build_definitions
-from orchestration.raw_contract import init_warehouse
 from orchestration.resources import ModelStoreResource, WarehouseResource
 from orchestration.story import execute_job
 from orchestration.warehouse import Warehouse
+from orchestration.warehouse_init import init_warehouse
 
 # Biased extract, reweighing switched off: women kept only when they defaulted, so the
 # candidate leans on sex (on a stream this small the failing check may be the SHAP share

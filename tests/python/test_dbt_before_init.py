@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse, WarehouseConfig, default_project_dir
+from orchestration.warehouse_init import init_warehouse
 
 
 def dbt(*args: str, duckdb_path: Path, target_path: Path) -> subprocess.CompletedProcess:

@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 from orchestration.dbt_runner import PRODUCTION_DBT_ENV, dbt_env, dbt_executable, run_dbt
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse, WarehouseConfig
+from orchestration.warehouse_init import init_warehouse
 
 
 def dbt(config: WarehouseConfig, target: Path, *args: str) -> subprocess.CompletedProcess:

@@ -21,8 +21,8 @@ from orchestration.cli import main
 from orchestration.dbt_runner import run_dbt
 from orchestration.fuzz import FUZZ_MART_SELECTION, fuzz_version
 from orchestration.model_store import ModelStore
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse, default_project_dir
+from orchestration.warehouse_init import init_warehouse
 
 ROOT = default_project_dir()
 MODEL = "credit_risk"

@@ -12,10 +12,10 @@ import pytest
 
 from models_ml import raw_validation as rv
 from orchestration.ingest import ingest_file
-from orchestration.raw_contract import init_warehouse
 from orchestration.readers import ReaderError
 from orchestration.seed_config import contract_rules
 from orchestration.warehouse import Warehouse, WarehouseConfig, WarehouseError, default_project_dir
+from orchestration.warehouse_init import init_warehouse
 
 RULES = contract_rules(default_project_dir())
 

@@ -11,8 +11,8 @@ import pytest
 
 from orchestration import registry
 from orchestration.checks import gate
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse
+from orchestration.warehouse_init import init_warehouse
 
 EVAL = "m:v2:vs:v1"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestration import registry
-from orchestration.raw_contract import init_warehouse
+from orchestration.warehouse_init import init_warehouse
 
 
 def register(conn, version, stage, auc):

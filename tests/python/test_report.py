@@ -15,11 +15,11 @@ import pytest
 from plotly.offline import get_plotlyjs
 from report_frames import mart_frames
 
-from orchestration.raw_contract import init_warehouse
 from orchestration.report import render_report, write_report
 from orchestration.report.gate import NO_PRODUCTION_COLUMNS, NOT_AVAILABLE
 from orchestration.report.page import NO_BOUND, NO_INTERVALS
 from orchestration.warehouse import Warehouse, WarehouseError
+from orchestration.warehouse_init import init_warehouse
 
 GENERATED = dt.datetime(2026, 3, 2, 8, 0)
 

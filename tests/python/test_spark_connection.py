@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from orchestration.raw_contract import evaluation_scores, init_warehouse, metadata
+from orchestration.raw_contract import metadata
+from orchestration.raw_facts import evaluation_scores
 from orchestration.spark import ERR_OTHER_WAREHOUSE, session_parameters, spark_session
 from orchestration.spark_connection import create_table_sql, naive_utc, sql_string
 from orchestration.warehouse import (
@@ -20,6 +21,7 @@ from orchestration.warehouse import (
     has_relation,
     relation_names,
 )
+from orchestration.warehouse_init import init_warehouse
 
 pytestmark = pytest.mark.spark
 

@@ -17,9 +17,9 @@ import pytest
 
 from orchestration.build import build_warehouse
 from orchestration.dbt_runner import run_dbt_in_process
-from orchestration.raw_contract import init_warehouse
 from orchestration.simulation import simulate_into
 from orchestration.warehouse import Warehouse, WarehouseConfig
+from orchestration.warehouse_init import init_warehouse
 
 START = dt.date(2026, 1, 5)
 DAYS = 8

@@ -17,9 +17,9 @@ from orchestration.api.app import create_app
 from orchestration.api.payloads import body_records
 from orchestration.api.settings import ApiSettings
 from orchestration.api.writer import Counts, Ingestor, QueuedWriter
-from orchestration.raw_contract import init_warehouse
 from orchestration.seed_config import contract_rules
 from orchestration.warehouse import Warehouse, WarehouseError, default_project_dir
+from orchestration.warehouse_init import init_warehouse
 
 # The marts the status reads, with exactly the columns it reads, and hand-made rows: v1 was
 # production, v2 is now; v2's latest drift day is 2026-11-30 (v1 has a later one).

@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import make_config
 
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse
+from orchestration.warehouse_init import init_warehouse
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 

@@ -18,8 +18,8 @@ from conftest import make_config
 from orchestration.cli import main
 from orchestration.dbt_runner import run_dbt
 from orchestration.grants import check_role_name
-from orchestration.raw_contract import init_warehouse
 from orchestration.warehouse import Warehouse
+from orchestration.warehouse_init import init_warehouse
 
 PRIVATE_SCHEMAS = ("raw", "staging", "intermediate")
 

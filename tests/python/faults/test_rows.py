@@ -10,9 +10,9 @@ import pytest
 
 from models_ml import raw_validation as rv
 from orchestration.ingest import ingest_file
-from orchestration.raw_contract import init_warehouse
 from orchestration.seed_config import contract_rules
 from orchestration.warehouse import default_project_dir
+from orchestration.warehouse_init import init_warehouse
 
 RULES = contract_rules(default_project_dir())
 BIG = "1" * 401  # a 401-digit integer: past int64, past float's range
